@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+
+.PHONY: install run test lint format bench faults vendor clean
+
+$(STAMP): requirements.lock
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Mockboard needs Python 3.11"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/run.sh
+
+test: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+bench: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/bench.sh
+
+# Re-vendor the front-end files from package-lock.json (needs npm; the results are committed).
+vendor:
+	npm ci --no-audit --no-fund
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+clean:
+	rm -rf $(VENV) var node_modules

@@ -1,0 +1,47 @@
+"""Probes behind /healthz. Each answers quickly, and never raises."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+
+def database_state() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any driver error means "down"; the message is the diagnosis
+        return {"ok": False, "vendor": connection.vendor, "error": str(exc).splitlines()[0]}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def broker_state() -> dict:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "in-process"}
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+    except Exception as exc:  # kombu raises many transport-specific errors
+        return {"ok": False, "mode": "redis", "error": str(exc).splitlines()[0]}
+    return {"ok": True, "mode": "redis"}
+
+
+def worker_state(*, timeout: float = 0.5, tries: int = 2) -> dict:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "in-process", "workers": 0}
+    from config.celery import app
+
+    replies: list = []
+    # A broadcast ping over Redis now and then loses its reply (the reply queue is declared
+    # while the ping is in flight), so one silent round is not yet proof of no worker.
+    for _ in range(tries):
+        try:
+            replies = app.control.ping(timeout=timeout) or []
+        except Exception as exc:
+            return {"ok": False, "workers": 0, "error": str(exc).splitlines()[0]}
+        if replies:
+            break
+    return {"ok": bool(replies), "workers": len(replies)}

@@ -1,0 +1,212 @@
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+
+class Bank(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="banks", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("questions:bank_detail", args=[self.uuid])
+
+
+class Tag(models.Model):
+    """A content-outline label. Tags with no bank are the USMLE outline's shared vocabulary."""
+
+    class Kind(models.TextChoices):
+        DISCIPLINE = "discipline", "Discipline"
+        SYSTEM = "system", "System"
+        TASK = "task", "Physician task"
+        TOPIC = "topic", "Topic"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    slug = models.SlugField(max_length=120)
+    name = models.CharField(max_length=200)
+    bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.CASCADE)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "slug"],
+                condition=models.Q(bank__isnull=True),
+                name="tag_outline_unique",
+            ),
+            models.UniqueConstraint(fields=["kind", "slug", "bank"], name="tag_bank_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class ItemSet(models.Model):
+    """Questions that share one stimulus: a sequential set about one patient, or an abstract."""
+
+    class Kind(models.TextChoices):
+        SEQUENTIAL = "sequential", "Sequential item set"
+        ABSTRACT = "abstract", "Shared stimulus (abstract)"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="item_sets")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    external_id = models.CharField(max_length=200)
+    stimulus_html = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "external_id"], name="itemset_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.external_id}"
+
+
+class Question(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="questions")
+    external_id = models.CharField(max_length=200)
+    # Points at the newest version; delivery reads it in the same query as the question.
+    current_version = models.ForeignKey(
+        "QuestionVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = models.ManyToManyField(Tag, related_name="questions", blank=True)
+    item_set = models.ForeignKey(
+        ItemSet, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
+    )
+    set_position = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_retired = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["bank", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "external_id"], name="question_external_id"),
+            models.CheckConstraint(
+                condition=models.Q(item_set__isnull=True) | models.Q(set_position__isnull=False),
+                name="question_set_position_required",
+            ),
+        ]
+        indexes = [models.Index(fields=["bank", "is_retired"])]
+
+    def __str__(self) -> str:
+        return f"{self.bank.slug}/{self.external_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("questions:question_detail", args=[self.uuid])
+
+
+class QuestionVersion(models.Model):
+    """An immutable snapshot of a question. Responses point at the version that was shown."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    stem_html = models.TextField()
+    # [{"text": "<sanitised html>", "explanation": "<sanitised html>"}, ...] in display order.
+    options = models.JSONField()
+    key_index = models.PositiveSmallIntegerField()
+    explanation_html = models.TextField(blank=True)
+    objective_html = models.TextField(blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=300, blank=True)
+    licence = models.CharField(max_length=200, blank=True)
+    # sha256 of the canonical content: re-importing an unchanged question is detected by it.
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["question", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "number"], name="version_number"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="version_number_pos"),
+            models.CheckConstraint(
+                condition=models.Q(difficulty__isnull=True)
+                | (models.Q(difficulty__gte=0) & models.Q(difficulty__lte=1)),
+                name="version_difficulty_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question} v{self.number}"
+
+    def clean(self) -> None:
+        if not isinstance(self.options, list) or len(self.options) < 2:
+            raise ValidationError({"options": "A question needs at least 2 options."})
+        if len(self.options) > 26:
+            raise ValidationError({"options": "A question has at most 26 options (A to Z)."})
+        if self.key_index is None or not 0 <= self.key_index < len(self.options):
+            raise ValidationError({"key_index": "The key must point at one of the options."})
+
+    @property
+    def letters(self) -> list[str]:
+        return [chr(ord("A") + i) for i in range(len(self.options))]
+
+    @property
+    def key_letter(self) -> str:
+        return chr(ord("A") + self.key_index)
+
+
+def media_upload_to(instance: "Media", filename: str) -> str:
+    return f"questions/{instance.bank_id}/{instance.uuid}-{filename}"
+
+
+class Media(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="media")
+    file = models.FileField(upload_to=media_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bank", "sha256"], name="media_sha256")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("questions:media", args=[self.uuid])
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="import_jobs")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    upload = models.FileField(upload_to="imports/", max_length=300)
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=16, default="auto")
+    skip_unsupported = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.bank.slug} ({self.status})"
