@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("questions/", include("questions.urls")),
     path("exams/", include("exams.urls")),
+    path("teach/analytics/", include("analytics.instructor_urls")),
     path("teach/", include("exams.instructor_urls")),
     path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
