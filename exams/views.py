@@ -1,10 +1,444 @@
+"""Exam delivery views. Each fetches the examinee's own attempt (404 for anyone else), applies
+the server's clock, calls one service and renders, redirects or answers JSON for the save queue.
+
+In timed and untimed mode nothing here ever puts an answer key, explanation or peer statistic
+into a response for an open block; only tutor mode reveals them, item by item, once answered.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from exams import services
+from exams.forms import PracticeForm, SaveForm
+from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
+from questions.models import Tag
+
+LAB_VALUES_PATH = Path(__file__).resolve().parent / "data" / "lab_values.json"
+
+
+def _own_attempt(request: HttpRequest, uuid) -> Attempt:
+    return get_object_or_404(Attempt, uuid=uuid, user=request.user)
+
+
+def _maybe_url(name: str, *args) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
 
 
 @require_GET
 @login_required
 def examinee_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "exams/home.html", {})
+    now = timezone.now()
+    user = request.user
+    exams = {e.id: e for e in Exam.objects.filter(is_public=True).select_related("blueprint")}
+    assignments: dict[int, Assignment] = {}
+    for a in Assignment.objects.filter(cohort__members=user).select_related("exam__blueprint"):
+        if a.is_open(now):
+            exams[a.exam_id] = a.exam
+            assignments[a.exam_id] = a
+    available = []
+    for exam in sorted(exams.values(), key=lambda e: e.title):
+        left = services.attempts_left(user=user, exam=exam, now=now)
+        available.append(
+            {
+                "exam": exam,
+                "assignment": assignments.get(exam.id),
+                "attempts_left": left,
+                "can_start": left is None or left > 0,
+                "start_url": reverse("exams:exam_start", args=[exam.uuid]),
+            }
+        )
+    attempts = list(Attempt.objects.filter(user=user).order_by("-started_at")[:50])
+    for attempt in attempts:
+        attempt.review_url = _maybe_url("analytics:attempt_review", attempt.uuid)
+        attempt.report_url = _maybe_url("analytics:score_report", attempt.uuid)
+    return render(
+        request,
+        "exams/home.html",
+        {
+            "available": available,
+            "in_progress": [a for a in attempts if a.state != Attempt.State.FINISHED],
+            "finished": [a for a in attempts if a.state == Attempt.State.FINISHED],
+            "practice_url": reverse("exams:practice_new"),
+        },
+    )
+
+
+@require_POST
+@login_required
+def exam_start(request: HttpRequest, uuid) -> HttpResponse:
+    exam = get_object_or_404(Exam, uuid=uuid)
+    now = timezone.now()
+    if not exam.is_public and not services.available_assignments(
+        user=request.user, exam=exam, now=now
+    ):
+        raise Http404("No such exam for you.")
+    try:
+        attempt = services.attempt_start(user=request.user, exam=exam, now=now)
+    except services.ExamError as exc:
+        messages.error(request, str(exc))
+        return redirect("exams:examinee_home")
+    return redirect(attempt)
+
+
+@require_GET
+@login_required
+def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
+    now = timezone.now()
+    attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
+    if attempt.state == Attempt.State.IN_BLOCK:
+        block = attempt.blocks.get(state=AttemptBlock.State.ACTIVE)
+        return redirect("exams:item", attempt.uuid, block.current_position)
+    clock = services.clock_state(attempt=attempt, now=now)
+    summary = services.time_summary(attempt=attempt, now=now)
+    if attempt.state == Attempt.State.TUTORIAL:
+        return render(
+            request,
+            "exams/tutorial.html",
+            {
+                "attempt": attempt,
+                "clock": clock,
+                "end_tutorial_url": reverse("exams:tutorial_end", args=[attempt.uuid]),
+            },
+        )
+    if attempt.state == Attempt.State.BETWEEN_BLOCKS:
+        return render(
+            request,
+            "exams/between_blocks.html",
+            {
+                "attempt": attempt,
+                "clock": clock,
+                "summary": summary,
+                "start_block_url": reverse("exams:block_start", args=[attempt.uuid]),
+                "next_block_number": attempt.block_count - summary["blocks_left"] + 1,
+            },
+        )
+    return render(
+        request,
+        "exams/finished.html",
+        {
+            "attempt": attempt,
+            "summary": summary,
+            "review_url": _maybe_url("analytics:attempt_review", attempt.uuid),
+            "report_url": _maybe_url("analytics:score_report", attempt.uuid),
+        },
+    )
+
+
+@require_GET
+@login_required
+def clock(request: HttpRequest, uuid) -> JsonResponse:
+    now = timezone.now()
+    attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
+    return JsonResponse(services.clock_state(attempt=attempt, now=now))
+
+
+@require_POST
+@login_required
+def tutorial_end(request: HttpRequest, uuid) -> HttpResponse:
+    attempt = services.tutorial_end(attempt=_own_attempt(request, uuid), now=timezone.now())
+    return redirect(attempt)
+
+
+@require_POST
+@login_required
+def block_start(request: HttpRequest, uuid) -> HttpResponse:
+    try:
+        attempt = services.block_start(attempt=_own_attempt(request, uuid), now=timezone.now())
+    except services.ExamError as exc:
+        messages.error(request, str(exc))
+        return redirect("exams:attempt", uuid)
+    return redirect(attempt)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def block_end(request: HttpRequest, uuid) -> HttpResponse:
+    now = timezone.now()
+    attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
+    if request.method == "POST":
+        services.block_end(attempt=attempt, now=now)
+        return redirect(attempt)
+    block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
+    if block is None:
+        return redirect(attempt)
+    rows = list(block.responses.order_by("position").values("position", "choice", "is_marked"))
+    return render(
+        request,
+        "exams/block_end_confirm.html",
+        {
+            "attempt": attempt,
+            "block": block,
+            "unanswered": [r["position"] for r in rows if r["choice"] is None],
+            "marked": [r["position"] for r in rows if r["is_marked"]],
+            "clock": services.clock_state(attempt=attempt, now=now, block=block),
+        },
+    )
+
+
+def _item_context(
+    *, attempt: Attempt, block: AttemptBlock, responses: list[Response], position: int, now
+) -> dict:
+    current = next((r for r in responses if r.position == position), None)
+    if current is None:
+        raise Http404("No such item.")
+    version = current.version
+    item_set = current.question.item_set
+    set_size = 0
+    if item_set is not None:
+        set_size = sum(1 for r in responses if r.question.item_set_id == item_set.id)
+    item = {
+        "position": position,
+        "count": len(responses),
+        "stem_html": version.stem_html,
+        "options": [
+            {"index": i, "letter": chr(65 + i), "html": opt.get("text", "")}
+            for i, opt in enumerate(version.options)
+        ],
+        "stimulus_html": item_set.stimulus_html if item_set else "",
+        "set_kind": item_set.kind if item_set else "",
+        "set_position": current.question.set_position if item_set else None,
+        "set_size": set_size,
+    }
+    tutor = None
+    if attempt.mode == Exam.Mode.TUTOR and current.choice is not None and current.is_locked:
+        stat = getattr(version, "statistic", None)
+        shares = None
+        if stat is not None and stat.responses:
+            shares = [c / stat.responses for c in stat.option_counts]
+        tutor = {
+            "key_index": version.key_index,
+            "key_letter": version.key_letter,
+            "explanation_html": version.explanation_html,
+            "objective_html": version.objective_html,
+            "option_explanations": [o.get("explanation", "") for o in version.options],
+            "option_shares": shares,
+        }
+    url = lambda p: reverse("exams:item", args=[attempt.uuid, p])  # noqa: E731
+    return {
+        "attempt": attempt,
+        "block": block,
+        "mode": attempt.mode,
+        "tutor": tutor,
+        "item": item,
+        "response": current,
+        "nav": [
+            {
+                "position": r.position,
+                "is_answered": r.choice is not None,
+                "is_marked": r.is_marked,
+                "is_current": r.position == position,
+                "url": url(r.position),
+            }
+            for r in responses
+        ],
+        "prev_url": url(position - 1) if position > 1 else None,
+        "next_url": url(position + 1) if position < len(responses) else None,
+        "save_url": reverse("exams:save", args=[attempt.uuid, position]),
+        "review_screen_url": reverse("exams:review_screen", args=[attempt.uuid]),
+        "end_block_url": reverse("exams:block_end", args=[attempt.uuid]),
+        "lab_values_url": reverse("exams:lab_values"),
+        "clock": services.clock_state(attempt=attempt, now=now, block=block),
+    }
+
+
+@require_GET
+@login_required
+def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
+    now = timezone.now()
+    attempt = _own_attempt(request, uuid)
+    try:
+        block = services.item_visit(attempt=attempt, position=position, now=now)
+    except services.BlockClosed:
+        return redirect("exams:attempt", uuid)
+    except services.ExamError:
+        raise Http404("No such item.") from None
+    attempt.refresh_from_db()
+    # One query for the whole block: responses with version, question and item set joined.
+    related = ["version", "question__item_set"]
+    if attempt.mode == Exam.Mode.TUTOR:
+        related.append("version__statistic")
+    responses = list(
+        Response.objects.filter(block=block).select_related(*related).order_by("position")
+    )
+    context = _item_context(
+        attempt=attempt, block=block, responses=responses, position=position, now=now
+    )
+    template = "exams/_item_partial.html" if request.htmx else "exams/item.html"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def save(request: HttpRequest, uuid, position: int) -> HttpResponse:
+    now = timezone.now()
+    attempt = _own_attempt(request, uuid)
+    form = SaveForm(request.POST)
+    wants_json = request.htmx or request.headers.get("Accept", "").startswith("application/json")
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse(
+                {"ok": False, "error": "invalid", "errors": form.errors}, status=400
+            )
+        messages.error(request, "That save was not understood.")
+        return redirect("exams:item", uuid, position)
+    try:
+        result = services.answer_save(
+            attempt=attempt, position=position, now=now, **form.service_kwargs()
+        )
+    except services.ExamError as exc:
+        status = {"closed": 409, "locked": 423}.get(exc.code, 400)
+        attempt.refresh_from_db()
+        if wants_json:
+            return JsonResponse(
+                {
+                    "ok": False,
+                    "error": exc.code,
+                    "message": str(exc),
+                    "clock": services.clock_state(attempt=attempt, now=now),
+                },
+                status=status,
+            )
+        messages.error(request, str(exc))
+        return (
+            redirect("exams:attempt", uuid)
+            if status == 409
+            else redirect("exams:item", uuid, position)
+        )
+    if wants_json:
+        return JsonResponse(
+            {
+                "ok": True,
+                "applied": result.applied,
+                "stale": result.stale,
+                "clock": services.clock_state(attempt=result.attempt, now=now),
+            }
+        )
+    next_position = form.cleaned_data.get("go")
+    return redirect("exams:item", uuid, next_position or position)
+
+
+@require_GET
+@login_required
+def review_screen(request: HttpRequest, uuid) -> HttpResponse:
+    now = timezone.now()
+    attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
+    block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
+    if block is None:
+        return redirect(attempt)
+    show = request.GET.get("show", "all")
+    responses = list(block.responses.select_related("version").order_by("position"))
+    rows = []
+    for r in responses:
+        if show == "unanswered" and r.choice is not None:
+            continue
+        if show == "marked" and not r.is_marked:
+            continue
+        text = strip_tags(r.version.stem_html)
+        rows.append(
+            {
+                "position": r.position,
+                "is_answered": r.choice is not None,
+                "is_marked": r.is_marked,
+                "url": reverse("exams:item", args=[attempt.uuid, r.position]),
+                "excerpt": (text[:90] + "…") if len(text) > 90 else text,
+            }
+        )
+    counts = {
+        "answered": sum(1 for r in responses if r.choice is not None),
+        "unanswered": sum(1 for r in responses if r.choice is None),
+        "marked": sum(1 for r in responses if r.is_marked),
+    }
+    template = "exams/_review_screen_partial.html" if request.htmx else "exams/review_screen.html"
+    return render(
+        request,
+        template,
+        {
+            "attempt": attempt,
+            "block": block,
+            "rows": rows,
+            "counts": counts,
+            "show": show,
+            "clock": services.clock_state(attempt=attempt, now=now, block=block),
+        },
+    )
+
+
+@lru_cache(maxsize=1)
+def _lab_sections() -> list[dict]:
+    if not LAB_VALUES_PATH.exists():
+        return []
+    data = json.loads(LAB_VALUES_PATH.read_text(encoding="utf-8"))
+    return data["sections"] if isinstance(data, dict) else data
+
+
+@require_GET
+@login_required
+def lab_values(request: HttpRequest) -> HttpResponse:
+    template = "exams/_lab_values_partial.html" if request.htmx else "exams/lab_values.html"
+    return render(request, template, {"sections": _lab_sections()})
+
+
+def _outline_choices(kind: str) -> list[Tag]:
+    return list(Tag.objects.filter(kind=kind, bank__isnull=True).order_by("name"))
+
+
+@require_GET
+@login_required
+def practice_new(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    disciplines = _outline_choices(Tag.Kind.DISCIPLINE)
+    systems = _outline_choices(Tag.Kind.SYSTEM)
+    form = PracticeForm(request.GET or None, disciplines=disciplines, systems=systems)
+    chosen_d = form.data.getlist("disciplines") if form.is_bound else []
+    chosen_s = form.data.getlist("systems") if form.is_bound else []
+    counts = services.practice_pool_counts(
+        user=request.user, disciplines=chosen_d, systems=chosen_s, now=now
+    )
+    return render(
+        request,
+        "exams/practice_new.html",
+        {
+            "form": form
+            if form.is_bound
+            else PracticeForm(disciplines=disciplines, systems=systems),
+            "pool_counts": counts,
+            "disciplines": [{"slug": t.slug, "name": t.name} for t in disciplines],
+            "systems": [{"slug": t.slug, "name": t.name} for t in systems],
+        },
+    )
+
+
+@require_POST
+@login_required
+def practice_create(request: HttpRequest) -> HttpResponse:
+    form = PracticeForm(
+        request.POST,
+        disciplines=_outline_choices(Tag.Kind.DISCIPLINE),
+        systems=_outline_choices(Tag.Kind.SYSTEM),
+    )
+    if not form.is_valid():
+        messages.error(request, "Check the practice block's settings: " + form.errors.as_text())
+        return redirect("exams:practice_new")
+    try:
+        attempt = services.practice_create(
+            user=request.user, now=timezone.now(), **form.cleaned_data
+        )
+    except services.ExamError as exc:
+        messages.error(request, str(exc))
+        return redirect("exams:practice_new")
+    return redirect(attempt)

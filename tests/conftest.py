@@ -31,6 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "Set ALLOW_SQLITE_TESTS=1 to run on SQLite anyway.",
             returncode=2,
         )
+    # Password hashing at production strength costs ~0.3 s per user; tests need none of it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

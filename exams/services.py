@@ -1,0 +1,924 @@
+"""The exam engine: the server is the clock.
+
+Every state change goes through a function here. Each one locks the attempt row first
+(`select_for_update`), so a save, an end-block, the expiry sweep and a second tab are
+serialised per examinee and can never interleave; the lock order is always attempt → block →
+response.
+
+Time rules (docs/timing.md):
+- A block's deadline is stored when it starts: start + block time, never past the exam day's end.
+- The exam day is a fixed window from the start (tutorial + blocks + break pool). Everything
+  outside a block spends break time, so unused tutorial time and time left in a block ended
+  early become break time, and a break overrun shortens the rest of the day.
+- A write is accepted until deadline + ANSWER_GRACE_SECONDS (requests already in flight at
+  the deadline); after that it is refused and the block is closed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+
+from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
+from questions.models import Bank, ItemSet, Question, Tag
+
+PRACTICE_SECONDS_PER_ITEM = 90
+MAX_PRACTICE_ITEMS = 40
+
+
+class ExamError(Exception):
+    """A refusal the examinee should read; the message says why."""
+
+    code = "refused"
+
+
+class BlockClosed(ExamError):
+    code = "closed"
+
+
+class ItemLocked(ExamError):
+    code = "locked"
+
+
+class NotAllowed(ExamError):
+    code = "not_allowed"
+
+
+UNSET = object()
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.ANSWER_GRACE_SECONDS)
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _units_from(questions: Sequence[Question]) -> list[list[Question]]:
+    """Group questions into delivery units: a whole item set stays together, in order."""
+    by_set: dict[int, list[Question]] = defaultdict(list)
+    units: list[list[Question]] = []
+    for q in questions:
+        if q.item_set_id is None:
+            units.append([q])
+        else:
+            by_set[q.item_set_id].append(q)
+    for members in by_set.values():
+        units.append(sorted(members, key=lambda q: q.set_position or 0))
+    return units
+
+
+def _largest_remainder(weights: dict[str, float], total: int) -> dict[str, int]:
+    norm = sum(weights.values())
+    if norm <= 0 or total <= 0:
+        return dict.fromkeys(weights, 0)
+    exact = {k: total * w / norm for k, w in weights.items()}
+    counts = {k: int(v) for k, v in exact.items()}
+    left = total - sum(counts.values())
+    for k in sorted(exact, key=lambda k: exact[k] - counts[k], reverse=True)[:left]:
+        counts[k] += 1
+    return counts
+
+
+def _tag_of(question: Question, kind: str) -> str | None:
+    for tag in question.tags.all():
+        if tag.kind == kind:
+            return tag.slug
+    return None
+
+
+def draw_items(
+    *,
+    questions: Sequence[Question],
+    total: int,
+    discipline_weights: dict[str, float],
+    system_weights: dict[str, float],
+    rng: random.Random,
+) -> list[list[Question]]:
+    """Draw delivery units adding up to `total` items, following the tag proportions.
+
+    Disciplines get item quotas by the largest-remainder method over the disciplines present
+    in the pool. Within a discipline, units are drawn without replacement with probability
+    proportional to their system's weight divided by how common that system is in the pool
+    (Efraimidis–Spirakis keys), so the system mix follows its weights too. Short quotas are
+    topped up from the rest of the pool, so the exam always has `total` items if the pool has.
+    """
+    units = _units_from(questions)
+    by_disc: dict[str, list[list[Question]]] = defaultdict(list)
+    for unit in units:
+        by_disc[_tag_of(unit[0], Tag.Kind.DISCIPLINE) or ""].append(unit)
+    present = {d: discipline_weights.get(d, 0.0) for d in by_disc}
+    if not any(present.values()):
+        present = dict.fromkeys(by_disc, 1.0)
+    quotas = _largest_remainder(present, total)
+
+    system_freq: dict[str, int] = defaultdict(int)
+    for unit in units:
+        system_freq[_tag_of(unit[0], Tag.Kind.SYSTEM) or ""] += 1
+
+    def key(unit: list[Question]) -> float:
+        system = _tag_of(unit[0], Tag.Kind.SYSTEM) or ""
+        weight = system_weights.get(system, 0.0) if system_weights else 1.0
+        weight = max(weight, 0.05) / system_freq[system]
+        return rng.random() ** (1.0 / weight)
+
+    chosen: list[list[Question]] = []
+    leftovers: list[list[Question]] = []
+    count = 0
+    for disc, disc_units in by_disc.items():
+        ranked = sorted(disc_units, key=key, reverse=True)
+        quota = quotas.get(disc, 0)
+        taken = 0
+        for unit in ranked:
+            if taken + len(unit) <= quota and count + len(unit) <= total:
+                chosen.append(unit)
+                taken += len(unit)
+                count += len(unit)
+            else:
+                leftovers.append(unit)
+    rng.shuffle(leftovers)
+    for unit in leftovers:
+        if count >= total:
+            break
+        if count + len(unit) <= total:
+            chosen.append(unit)
+            count += len(unit)
+    return chosen
+
+
+def pack_blocks(
+    *, units: list[list[Question]], block_count: int, per_block: int, rng: random.Random
+) -> list[list[Question]]:
+    """Spread units over blocks, largest first into the emptiest block, then shuffle each."""
+    blocks: list[list[list[Question]]] = [[] for _ in range(block_count)]
+    sizes = [0] * block_count
+    for unit in sorted(units, key=len, reverse=True):
+        target = min(range(block_count), key=lambda i: sizes[i])
+        if sizes[target] + len(unit) > per_block:
+            continue
+        blocks[target].append(unit)
+        sizes[target] += len(unit)
+    result = []
+    for block_units in blocks:
+        rng.shuffle(block_units)
+        result.append([q for unit in block_units for q in unit])
+    return result
+
+
+def _pool_for(banks) -> list[Question]:
+    return list(
+        Question.objects.filter(
+            bank__in=banks, is_retired=False, current_version__isnull=False
+        ).prefetch_related("tags")
+    )
+
+
+def exam_blocks(*, exam: Exam, rng: random.Random) -> list[list[Question]]:
+    blueprint = exam.blueprint
+    if exam.assembly == Exam.Assembly.FIXED:
+        blocks: list[list[Question]] = [[] for _ in range(blueprint.block_count)]
+        for item in exam.fixed_items.select_related("question").order_by(
+            "block_number", "position"
+        ):
+            if 1 <= item.block_number <= blueprint.block_count:
+                blocks[item.block_number - 1].append(item.question)
+        if not any(blocks):
+            raise ExamError("This exam's fixed form has no items yet.")
+        return blocks
+    pool = _pool_for(exam.banks.all())
+    need = blueprint.total_items
+    if len(pool) < need:
+        raise ExamError(
+            f"The question pool has {len(pool)} questions; this exam needs {need}. "
+            "Ask your instructor to add questions or use a smaller blueprint."
+        )
+    units = draw_items(
+        questions=pool,
+        total=need,
+        discipline_weights=exam.discipline_weights or {},
+        system_weights=exam.system_weights or {},
+        rng=rng,
+    )
+    return pack_blocks(
+        units=units,
+        block_count=blueprint.block_count,
+        per_block=blueprint.items_per_block,
+        rng=rng,
+    )
+
+
+# --------------------------------------------------------------------------- access
+
+
+def available_assignments(*, user, exam: Exam, now: datetime) -> list[Assignment]:
+    return [a for a in Assignment.objects.filter(exam=exam, cohort__members=user) if a.is_open(now)]
+
+
+def attempts_left(*, user, exam: Exam, now: datetime) -> int | None:
+    """None means unlimited (a public exam)."""
+    if exam.is_public:
+        return None
+    assignments = available_assignments(user=user, exam=exam, now=now)
+    if not assignments:
+        return 0
+    allowed = max(a.max_attempts for a in assignments)
+    used = Attempt.objects.filter(user=user, exam=exam).count()
+    return max(allowed - used, 0)
+
+
+# --------------------------------------------------------------------------- start
+
+
+def _create_attempt(
+    *,
+    user,
+    exam: Exam | None,
+    assignment: Assignment | None,
+    kind: str,
+    title: str,
+    mode: str,
+    blocks: list[list[Question]],
+    block_seconds: int | None,
+    break_seconds: int,
+    tutorial_seconds: int,
+    now: datetime,
+) -> Attempt:
+    multiplier = Decimal(user.time_multiplier or 1)
+    timed = block_seconds is not None
+    if timed:
+        block_seconds = int(block_seconds * multiplier)
+        break_seconds += int(user.extra_break_minutes) * 60
+    else:
+        break_seconds = 0
+        tutorial_seconds = 0
+    day_seconds = len(blocks) * block_seconds + break_seconds + tutorial_seconds if timed else None
+    attempt = Attempt.objects.create(
+        user=user,
+        exam=exam,
+        assignment=assignment,
+        kind=kind,
+        title=title,
+        mode=mode,
+        state=Attempt.State.TUTORIAL if tutorial_seconds else Attempt.State.BETWEEN_BLOCKS,
+        block_count=len(blocks),
+        block_seconds=block_seconds,
+        break_seconds=break_seconds,
+        tutorial_seconds=tutorial_seconds,
+        time_multiplier=multiplier,
+        started_at=now,
+        tutorial_ends_at=now + timedelta(seconds=tutorial_seconds) if tutorial_seconds else None,
+        day_deadline_at=now + timedelta(seconds=day_seconds) if day_seconds else None,
+        break_started_at=None if tutorial_seconds else now,
+        last_activity_at=now,
+    )
+    block_rows = AttemptBlock.objects.bulk_create(
+        [AttemptBlock(attempt=attempt, number=i + 1) for i in range(len(blocks))]
+    )
+    Response.objects.bulk_create(
+        [
+            Response(
+                attempt=attempt,
+                block=block_row,
+                position=pos + 1,
+                question=question,
+                version_id=question.current_version_id,
+            )
+            for block_row, questions in zip(block_rows, blocks, strict=True)
+            for pos, question in enumerate(questions)
+        ]
+    )
+    return attempt
+
+
+def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None = None) -> Attempt:
+    """Start a sitting of `exam`: items are drawn once, here, and never change afterwards."""
+    with transaction.atomic():
+        # Serialise starts per user so a double click cannot use two attempts.
+        type(user).objects.select_for_update().get(pk=user.pk)
+        assignment = None
+        if not exam.is_public:
+            assignments = available_assignments(user=user, exam=exam, now=now)
+            if not assignments:
+                raise NotAllowed("This exam is not open to you now.")
+            if attempts_left(user=user, exam=exam, now=now) == 0:
+                raise NotAllowed("You have used all your attempts at this exam.")
+            assignment = assignments[0]
+        blueprint = exam.blueprint
+        blocks = exam_blocks(exam=exam, rng=rng or random.Random())
+        timed = exam.mode == Exam.Mode.TIMED
+        return _create_attempt(
+            user=user,
+            exam=exam,
+            assignment=assignment,
+            kind=Attempt.Kind.EXAM,
+            title=exam.title,
+            mode=exam.mode,
+            blocks=blocks,
+            block_seconds=blueprint.block_minutes * 60 if timed else None,
+            break_seconds=blueprint.break_minutes * 60,
+            tutorial_seconds=blueprint.tutorial_minutes * 60,
+            now=now,
+        )
+
+
+# --------------------------------------------------------------------------- practice
+
+
+def practice_banks(*, user, now: datetime):
+    """Banks an examinee may practise from: those of exams open to them."""
+    open_exam_ids = set(Exam.objects.filter(is_public=True).values_list("id", flat=True))
+    for a in Assignment.objects.filter(cohort__members=user).select_related("exam"):
+        if a.is_open(now):
+            open_exam_ids.add(a.exam_id)
+    return Bank.objects.filter(exams__id__in=open_exam_ids).distinct()
+
+
+POOLS = ("unused", "incorrect", "marked", "omitted", "all")
+
+
+def _closed_responses(user):
+    return Response.objects.filter(attempt__user=user, block__state=AttemptBlock.State.CLOSED)
+
+
+def practice_pool(
+    *, user, pool: str, disciplines: Sequence[str], systems: Sequence[str], now: datetime
+):
+    if pool not in POOLS:
+        raise ExamError(f"Unknown pool {pool!r}.")
+    qs = Question.objects.filter(
+        bank__in=practice_banks(user=user, now=now),
+        is_retired=False,
+        current_version__isnull=False,
+    )
+    if disciplines:
+        qs = qs.filter(tags__kind=Tag.Kind.DISCIPLINE, tags__slug__in=disciplines)
+    if systems:
+        qs = qs.filter(
+            id__in=Question.objects.filter(
+                tags__kind=Tag.Kind.SYSTEM, tags__slug__in=systems
+            ).values("id")
+        )
+    seen = Response.objects.filter(attempt__user=user).values("question_id")
+    closed = _closed_responses(user)
+    if pool == "unused":
+        qs = qs.exclude(id__in=seen)
+    elif pool == "marked":
+        qs = qs.filter(
+            id__in=Response.objects.filter(attempt__user=user, is_marked=True).values("question_id")
+        )
+    elif pool == "omitted":
+        qs = qs.filter(id__in=closed.filter(choice__isnull=True).values("question_id"))
+    elif pool == "incorrect":
+        # Incorrect means answered but not with the key of the version that was shown.
+        wrong = closed.filter(choice__isnull=False).exclude(choice=F("version__key_index"))
+        qs = qs.filter(id__in=wrong.values("question_id"))
+    return qs.distinct()
+
+
+def practice_pool_counts(
+    *, user, disciplines: Sequence[str], systems: Sequence[str], now: datetime
+) -> dict[str, int]:
+    return {
+        pool: practice_pool(
+            user=user, pool=pool, disciplines=disciplines, systems=systems, now=now
+        ).count()
+        for pool in POOLS
+    }
+
+
+def practice_create(
+    *,
+    user,
+    disciplines: Sequence[str],
+    systems: Sequence[str],
+    pool: str,
+    count: int,
+    mode: str,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> Attempt:
+    if not 1 <= count <= MAX_PRACTICE_ITEMS:
+        raise ExamError(f"A practice block has 1 to {MAX_PRACTICE_ITEMS} items.")
+    if mode not in Exam.Mode.values:
+        raise ExamError(f"Unknown mode {mode!r}.")
+    rng = rng or random.Random()
+    with transaction.atomic():
+        candidates = list(
+            practice_pool(
+                user=user, pool=pool, disciplines=disciplines, systems=systems, now=now
+            ).prefetch_related("tags")
+        )
+        if not candidates:
+            raise ExamError("No questions match these choices. Widen the subjects or the pool.")
+        units = draw_items(
+            questions=candidates,
+            total=min(count, len(candidates)),
+            discipline_weights={},
+            system_weights={},
+            rng=rng,
+        )
+        items = [q for unit in units for q in unit]
+        attempt = _create_attempt(
+            user=user,
+            exam=None,
+            assignment=None,
+            kind=Attempt.Kind.PRACTICE,
+            title=f"Practice block · {len(items)} items · {Exam.Mode(mode).label}",
+            mode=mode,
+            blocks=[items],
+            block_seconds=PRACTICE_SECONDS_PER_ITEM * len(items)
+            if mode == Exam.Mode.TIMED
+            else None,
+            break_seconds=0,
+            tutorial_seconds=0,
+            now=now,
+        )
+        return block_start(attempt=attempt, now=now)
+
+
+# --------------------------------------------------------------------------- clock
+
+
+def _lock(attempt: Attempt) -> Attempt:
+    return Attempt.objects.select_for_update().get(pk=attempt.pk)
+
+
+def _active_block(attempt: Attempt) -> AttemptBlock | None:
+    return attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
+
+
+def _accrue_time(block: AttemptBlock, until: datetime) -> None:
+    """Add the time since the examinee arrived on the current item to that item."""
+    if block.current_since is None:
+        return
+    end = min(until, block.deadline_at) if block.deadline_at else until
+    elapsed_ms = max(0, int((end - block.current_since).total_seconds() * 1000))
+    if elapsed_ms:
+        Response.objects.filter(block=block, position=block.current_position).update(
+            time_spent_ms=F("time_spent_ms") + elapsed_ms
+        )
+    block.current_since = until
+
+
+def _close_block(
+    *, attempt: Attempt, block: AttemptBlock, reason: str, closed_at: datetime, now: datetime
+) -> None:
+    from analytics.tasks import queue_block_analytics
+
+    _accrue_time(block, closed_at)
+    block.state = AttemptBlock.State.CLOSED
+    block.closed_at = closed_at
+    block.close_reason = reason
+    block.current_since = None
+    block.analytics_state = AttemptBlock.AnalyticsState.PENDING
+    block.save(
+        update_fields=[
+            "state",
+            "started_at",
+            "closed_at",
+            "close_reason",
+            "current_since",
+            "analytics_state",
+            "current_position",
+        ]
+    )
+    queue_block_analytics(block_id=block.id)
+    if not attempt.blocks.exclude(state=AttemptBlock.State.CLOSED).exists():
+        attempt.state = Attempt.State.FINISHED
+        attempt.finished_at = closed_at
+    else:
+        attempt.state = Attempt.State.BETWEEN_BLOCKS
+        attempt.break_started_at = closed_at
+    attempt.save(update_fields=["state", "finished_at", "break_started_at"])
+
+
+def _end_day(*, attempt: Attempt, now: datetime) -> None:
+    """The exam day is over: close whatever is open; blocks never started count as omitted."""
+    deadline = attempt.day_deadline_at
+    for block in attempt.blocks.exclude(state=AttemptBlock.State.CLOSED).order_by("number"):
+        if block.state == AttemptBlock.State.PENDING:
+            block.started_at = deadline
+        _close_block(
+            attempt=attempt,
+            block=block,
+            reason=AttemptBlock.CloseReason.DAY_ENDED
+            if block.state == AttemptBlock.State.PENDING
+            else AttemptBlock.CloseReason.EXPIRED,
+            closed_at=min(deadline, block.deadline_at or deadline),
+            now=now,
+        )
+
+
+def _expire_locked(*, attempt: Attempt, now: datetime) -> bool:
+    """With the attempt locked: close what the clock says is over. True if anything closed."""
+    if attempt.state == Attempt.State.FINISHED:
+        return False
+    changed = False
+    block = _active_block(attempt)
+    if block is not None and block.deadline_at and now > block.deadline_at + _grace():
+        _close_block(
+            attempt=attempt,
+            block=block,
+            reason=AttemptBlock.CloseReason.EXPIRED,
+            closed_at=block.deadline_at,
+            now=now,
+        )
+        changed = True
+    if (
+        attempt.state == Attempt.State.TUTORIAL
+        and attempt.tutorial_ends_at
+        and now >= attempt.tutorial_ends_at
+    ):
+        attempt.state = Attempt.State.BETWEEN_BLOCKS
+        attempt.break_started_at = attempt.tutorial_ends_at
+        attempt.save(update_fields=["state", "break_started_at"])
+        changed = True
+    if (
+        attempt.day_deadline_at
+        and now > attempt.day_deadline_at + _grace()
+        and attempt.state != Attempt.State.FINISHED
+    ):
+        _end_day(attempt=attempt, now=now)
+        changed = True
+    return changed
+
+
+def attempt_refresh(*, attempt: Attempt, now: datetime) -> Attempt:
+    """Apply the clock on a read: every request sees a state the deadlines allow."""
+    if attempt.state == Attempt.State.FINISHED:
+        return attempt
+    due = (
+        (
+            attempt.state == Attempt.State.TUTORIAL
+            and attempt.tutorial_ends_at
+            and now >= attempt.tutorial_ends_at
+        )
+        or (attempt.day_deadline_at and now > attempt.day_deadline_at + _grace())
+        or AttemptBlock.objects.filter(
+            attempt=attempt,
+            state=AttemptBlock.State.ACTIVE,
+            deadline_at__lt=now - _grace(),
+        ).exists()
+    )
+    if not due:
+        return attempt
+    with transaction.atomic():
+        locked = _lock(attempt)
+        _expire_locked(attempt=locked, now=now)
+        return locked
+
+
+def close_expired_blocks(*, now: datetime) -> int:
+    """The beat sweep: close blocks (and exam days) whose examinee has gone away."""
+    cutoff = now - _grace()
+    attempt_ids = set(
+        AttemptBlock.objects.filter(
+            state=AttemptBlock.State.ACTIVE, deadline_at__lt=cutoff
+        ).values_list("attempt_id", flat=True)
+    )
+    attempt_ids |= set(
+        Attempt.objects.exclude(state=Attempt.State.FINISHED)
+        .filter(
+            Q(day_deadline_at__lt=cutoff)
+            | Q(state=Attempt.State.TUTORIAL, tutorial_ends_at__lt=now)
+        )
+        .values_list("id", flat=True)
+    )
+    closed = 0
+    for attempt_id in sorted(attempt_ids):
+        with transaction.atomic():
+            attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+            closed += int(_expire_locked(attempt=attempt, now=now))
+    return closed
+
+
+def tutorial_end(*, attempt: Attempt, now: datetime) -> Attempt:
+    with transaction.atomic():
+        attempt = _lock(attempt)
+        _expire_locked(attempt=attempt, now=now)
+        if attempt.state == Attempt.State.TUTORIAL:
+            # Unused tutorial time becomes break time, because the day's end does not move.
+            attempt.state = Attempt.State.BETWEEN_BLOCKS
+            attempt.tutorial_ends_at = now
+            attempt.break_started_at = now
+            attempt.last_activity_at = now
+            attempt.save(
+                update_fields=["state", "tutorial_ends_at", "break_started_at", "last_activity_at"]
+            )
+        return attempt
+
+
+def block_start(*, attempt: Attempt, now: datetime) -> Attempt:
+    with transaction.atomic():
+        attempt = _lock(attempt)
+        _expire_locked(attempt=attempt, now=now)
+        if attempt.state == Attempt.State.IN_BLOCK or attempt.state == Attempt.State.FINISHED:
+            return attempt  # a double click, or a second tab: nothing more to start
+        if attempt.state == Attempt.State.TUTORIAL:
+            attempt.tutorial_ends_at = now
+        block = attempt.blocks.filter(state=AttemptBlock.State.PENDING).order_by("number").first()
+        if block is None:
+            raise ExamError("There is no block left to start.")
+        block.state = AttemptBlock.State.ACTIVE
+        block.started_at = now
+        if attempt.block_seconds is not None:
+            deadline = now + timedelta(seconds=attempt.block_seconds)
+            if attempt.day_deadline_at:
+                deadline = min(deadline, attempt.day_deadline_at)
+            block.deadline_at = deadline
+        block.current_position = 1
+        block.current_since = now
+        block.save(
+            update_fields=[
+                "state",
+                "started_at",
+                "deadline_at",
+                "current_position",
+                "current_since",
+            ]
+        )
+        attempt.state = Attempt.State.IN_BLOCK
+        attempt.break_started_at = None
+        attempt.last_activity_at = now
+        attempt.save(
+            update_fields=["state", "tutorial_ends_at", "break_started_at", "last_activity_at"]
+        )
+        return attempt
+
+
+def block_end(*, attempt: Attempt, now: datetime) -> Attempt:
+    """End the active block early. Idempotent: ending a closed block again changes nothing."""
+    with transaction.atomic():
+        attempt = _lock(attempt)
+        if _expire_locked(attempt=attempt, now=now):
+            return attempt
+        block = _active_block(attempt)
+        if block is None:
+            return attempt
+        _close_block(
+            attempt=attempt,
+            block=block,
+            reason=AttemptBlock.CloseReason.ENDED,
+            closed_at=now,
+            now=now,
+        )
+        attempt.last_activity_at = now
+        attempt.save(update_fields=["last_activity_at"])
+        return attempt
+
+
+def item_visit(*, attempt: Attempt, position: int, now: datetime) -> AttemptBlock:
+    """Move to another item; the server measures time per item and locks sequential sets."""
+    with transaction.atomic():
+        attempt = _lock(attempt)
+        _expire_locked(attempt=attempt, now=now)
+        block = _active_block(attempt)
+        if block is None:
+            closed = True
+        else:
+            closed = False
+            _visit_locked(block=block, position=position, now=now)
+    if closed:
+        raise BlockClosed("This block has ended.")
+    return block
+
+
+def _visit_locked(*, block: AttemptBlock, position: int, now: datetime) -> None:
+    if not block.responses.filter(position=position).exists():
+        raise ExamError("There is no such item in this block.")
+    if block.current_position != position:
+        _accrue_time(block, now)
+        leaving = (
+            Response.objects.filter(block=block, position=block.current_position)
+            .select_related("question__item_set")
+            .first()
+        )
+        if (
+            leaving is not None
+            and leaving.question.item_set is not None
+            and leaving.question.item_set.kind == ItemSet.Kind.SEQUENTIAL
+            and not leaving.is_locked
+        ):
+            # Once the examinee moves on from an item of a sequential set, its answer
+            # is final, as on the real exam.
+            Response.objects.filter(pk=leaving.pk).update(is_locked=True)
+        block.current_position = position
+        block.current_since = now
+        block.save(update_fields=["current_position", "current_since"])
+
+
+@dataclass
+class SaveResult:
+    response: Response
+    applied: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    attempt: Attempt | None = None
+
+
+def answer_save(
+    *,
+    attempt: Attempt,
+    position: int,
+    seq: int,
+    now: datetime,
+    choice=UNSET,
+    is_marked=UNSET,
+    struck=UNSET,
+    highlights=UNSET,
+    note=UNSET,
+) -> SaveResult:
+    """Apply one client action. Idempotent and ordered per field by the client's `seq`.
+
+    A field is written only if `seq` is newer than the last seq applied to that field, so a
+    retried request, a replay from an offline queue and a slower second tab can never
+    overwrite a newer value.
+    """
+    if seq < 1:
+        raise ExamError("A save needs a positive sequence number.")
+    with transaction.atomic():
+        attempt = _lock(attempt)
+        _expire_locked(attempt=attempt, now=now)
+        block = _active_block(attempt)
+        if block is None:
+            closed = True
+        else:
+            closed = False
+            result = _save_locked(
+                attempt=attempt,
+                block=block,
+                position=position,
+                seq=seq,
+                now=now,
+                fields={
+                    "choice": choice,
+                    "is_marked": is_marked,
+                    "struck": struck,
+                    "highlights": highlights,
+                    "note": note,
+                },
+            )
+    # Raised after the commit, so that closing an expired block is kept.
+    if closed:
+        raise BlockClosed("This block has ended; the answer was not saved.")
+    return result
+
+
+def _save_locked(
+    *,
+    attempt: Attempt,
+    block: AttemptBlock,
+    position: int,
+    seq: int,
+    now: datetime,
+    fields: dict,
+) -> SaveResult:
+    try:
+        response = Response.objects.select_related("version").get(block=block, position=position)
+    except Response.DoesNotExist:
+        raise ExamError("There is no such item in this block.") from None
+    result = SaveResult(response=response, attempt=attempt)
+    seqs = dict(response.field_seqs)
+    update_fields: set[str] = set()
+    for name, value in fields.items():
+        if value is UNSET:
+            continue
+        if seq <= seqs.get(name, 0):
+            result.stale.append(name)
+            continue
+        if name == "choice":
+            _apply_choice(response=response, choice=value, attempt=attempt, block=block, now=now)
+            update_fields |= {
+                "choice",
+                "first_choice",
+                "change_count",
+                "answered_at",
+                "answered_with_seconds_left",
+                "is_locked",
+            }
+        else:
+            setattr(response, name, value)
+            update_fields.add(name)
+        seqs[name] = seq
+        result.applied.append(name)
+    if result.applied:
+        response.field_seqs = seqs
+        update_fields.add("field_seqs")
+        response.save(update_fields=sorted(update_fields))
+    if seq > attempt.last_seq or result.applied:
+        attempt.last_seq = max(attempt.last_seq, seq)
+        attempt.last_activity_at = now
+        attempt.save(update_fields=["last_seq", "last_activity_at"])
+    return result
+
+
+def _apply_choice(
+    *, response: Response, choice, attempt: Attempt, block: AttemptBlock, now: datetime
+) -> None:
+    if response.is_locked:
+        raise ItemLocked("This answer is locked and can no longer change.")
+    if choice is not None and not 0 <= choice < len(response.version.options):
+        raise ExamError("That option does not exist.")
+    if choice == response.choice:
+        return
+    if response.choice is not None:
+        response.change_count += 1
+    if response.first_choice is None and choice is not None:
+        response.first_choice = choice
+    response.choice = choice
+    response.answered_at = now if choice is not None else None
+    response.answered_with_seconds_left = (
+        int((block.deadline_at - now).total_seconds()) if block.deadline_at else None
+    )
+    if attempt.mode == Exam.Mode.TUTOR and choice is not None:
+        # Tutor mode shows the key right after an answer, so the answer cannot change after.
+        response.is_locked = True
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def clock_state(*, attempt: Attempt, now: datetime, block: AttemptBlock | None = None) -> dict:
+    """What the browser's timer displays; it re-syncs to this on every response."""
+    if block is None and attempt.state == Attempt.State.IN_BLOCK:
+        block = _active_block(attempt)
+    blocks_left = (
+        attempt.blocks.filter(state=AttemptBlock.State.PENDING).count()
+        if attempt.day_deadline_at
+        else 0
+    )
+    block_remaining = block.remaining_seconds(now) if block is not None else None
+    if attempt.state == Attempt.State.TUTORIAL and attempt.tutorial_ends_at:
+        block_remaining = max(0, int((attempt.tutorial_ends_at - now).total_seconds()))
+    day = attempt.day_remaining(now)
+    break_left = None
+    if attempt.state == Attempt.State.BETWEEN_BLOCKS:
+        break_left = attempt.break_remaining_seconds(now, blocks_left)
+    idle = (now - attempt.last_activity_at).total_seconds()
+    return {
+        "state": attempt.state,
+        "block_number": block.number if block is not None else None,
+        "block_remaining": block_remaining,
+        "day_remaining": int(day.total_seconds()) if day is not None else None,
+        "break_remaining": break_left,
+        "server_now": now.isoformat(),
+        "warn_seconds": 120,
+        "inactive": attempt.state == Attempt.State.IN_BLOCK
+        and idle >= settings.INACTIVITY_WARNING_SECONDS,
+        "inactivity_seconds": int(idle),
+        "last_seq": attempt.last_seq,
+    }
+
+
+def time_summary(*, attempt: Attempt, now: datetime) -> dict:
+    blocks = list(attempt.blocks.order_by("number"))
+    rows = []
+    in_blocks = 0.0
+    for b in blocks:
+        used = None
+        if b.started_at:
+            end = b.closed_at or now
+            used = max(0, int((end - b.started_at).total_seconds()))
+            in_blocks += used
+        rows.append(
+            {
+                "number": b.number,
+                "state": b.state,
+                "state_display": b.get_state_display(),
+                "started_at": b.started_at,
+                "closed_at": b.closed_at,
+                "used_seconds": used,
+                "allowed_seconds": attempt.block_seconds,
+                "close_reason_display": b.get_close_reason_display() if b.close_reason else "",
+            }
+        )
+    tutorial_used = 0
+    if attempt.tutorial_seconds:
+        tutorial_end_at = attempt.tutorial_ends_at or now
+        tutorial_used = max(
+            0, int((min(tutorial_end_at, now) - attempt.started_at).total_seconds())
+        )
+    end = attempt.finished_at or now
+    elapsed = (end - attempt.started_at).total_seconds()
+    break_used = max(0, int(elapsed - in_blocks - tutorial_used))
+    blocks_left = sum(1 for b in blocks if b.state == AttemptBlock.State.PENDING)
+    day = attempt.day_remaining(now)
+    return {
+        "blocks": rows,
+        "tutorial_used_seconds": tutorial_used,
+        "tutorial_allowed_seconds": attempt.tutorial_seconds,
+        "break_used_seconds": break_used,
+        "break_allowed_seconds": attempt.break_seconds,
+        "break_remaining_seconds": attempt.break_remaining_seconds(now, blocks_left)
+        if attempt.state != Attempt.State.FINISHED
+        else None,
+        "day_remaining_seconds": int(day.total_seconds()) if day is not None else None,
+        "blocks_left": blocks_left,
+    }

@@ -1,0 +1,116 @@
+"""Builders for the exam engine's tests: a small tagged bank and exams on short blueprints."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+
+from exams import services
+from exams.models import Blueprint, Exam
+from questions.models import Bank, ItemSet, Question, QuestionVersion, Tag
+
+DISCIPLINES = ["medicine", "surgery", "pediatrics", "obstetrics-gynecology", "psychiatry"]
+SYSTEMS = ["cardiovascular", "respiratory", "gastrointestinal", "renal-urinary"]
+
+
+def make_question(
+    bank: Bank,
+    n: int,
+    *,
+    discipline: str,
+    system: str,
+    key: int = 0,
+    item_set: ItemSet | None = None,
+    set_position: int | None = None,
+) -> Question:
+    q = Question.objects.create(
+        bank=bank, external_id=f"q{n}", item_set=item_set, set_position=set_position
+    )
+    v = QuestionVersion.objects.create(
+        question=q,
+        number=1,
+        stem_html=f"<p>Stem of question {n}: a 54-year-old patient.</p>",
+        options=[
+            {"text": f"Option {letter} of {n}", "explanation": f"Why {letter} ({n})"}
+            for letter in "ABCDE"
+        ],
+        key_index=key,
+        explanation_html=f"<p>SECRET-EXPLANATION-{n}</p>",
+        objective_html=f"<p>Objective {n}</p>",
+        content_hash=hashlib.sha256(str(n).encode()).hexdigest(),
+    )
+    q.current_version = v
+    q.save(update_fields=["current_version"])
+    for kind, slug in ((Tag.Kind.DISCIPLINE, discipline), (Tag.Kind.SYSTEM, system)):
+        tag, _ = Tag.objects.get_or_create(
+            kind=kind, slug=slug, bank=None, defaults={"name": slug.title()}
+        )
+        q.tags.add(tag)
+    return q
+
+
+@pytest.fixture
+def bank(instructor):
+    bank = Bank.objects.create(slug="test-bank", name="Test bank")
+    bank.owners.add(instructor)
+    for n in range(40):
+        make_question(
+            bank,
+            n,
+            discipline=DISCIPLINES[n % len(DISCIPLINES)],
+            system=SYSTEMS[n % len(SYSTEMS)],
+            key=n % 5,
+        )
+    return bank
+
+
+@pytest.fixture
+def short_blueprint():
+    return Blueprint.objects.create(
+        slug="test-2x5",
+        name="Test 2 x 5",
+        block_count=2,
+        items_per_block=5,
+        block_minutes=10,
+        break_minutes=10,
+        tutorial_minutes=5,
+    )
+
+
+@pytest.fixture
+def exam(instructor, bank, short_blueprint):
+    exam = Exam.objects.create(
+        title="Short exam",
+        owner=instructor,
+        blueprint=short_blueprint,
+        is_public=True,
+        discipline_weights={
+            "medicine": 60,
+            "surgery": 25,
+            "pediatrics": 20,
+            "obstetrics-gynecology": 15,
+            "psychiatry": 12,
+        },
+    )
+    exam.banks.add(bank)
+    return exam
+
+
+@pytest.fixture
+def tutor_exam(instructor, bank, short_blueprint):
+    exam = Exam.objects.create(
+        title="Tutor exam",
+        owner=instructor,
+        blueprint=short_blueprint,
+        is_public=True,
+        mode=Exam.Mode.TUTOR,
+    )
+    exam.banks.add(bank)
+    return exam
+
+
+@pytest.fixture
+def attempt(examinee, exam, t0):
+    return services.attempt_start(user=examinee, exam=exam, now=t0, rng=random.Random(1))
