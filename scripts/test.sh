@@ -11,6 +11,7 @@ export SECRET_KEY="test-only-secret-key-not-for-production-use-0123456789"
 export HTTPS=0 STATIC_NO_MANIFEST=1
 export SWEEP_INTERVAL_SECONDS=1
 
+mkdir -p var/staticfiles
 ruff check .
 ruff format --check .
 python manage.py makemigrations --check --dry-run >/dev/null || {

@@ -1,0 +1,224 @@
+"""Exam delivery views: ownership, methods, the save endpoint, the key-leak rule, queries."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from exams import services
+from exams.models import Attempt, AttemptBlock, Response
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def live_attempt(examinee, exam):
+    """An attempt started now, in block 1 (views use the real clock)."""
+    now = timezone.now()
+    attempt = services.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
+    services.tutorial_end(attempt=attempt, now=now)
+    return services.block_start(attempt=attempt, now=now)
+
+
+def secrets_of(attempt: Attempt) -> list[str]:
+    """Strings that must never reach the browser while a timed block is open."""
+    found = []
+    for r in Response.objects.filter(attempt=attempt).select_related("version"):
+        found.append(r.version.explanation_html)
+        found.extend(o["explanation"] for o in r.version.options)
+        found.append(r.version.objective_html)
+    return found
+
+
+def attempt_urls(attempt: Attempt) -> list[str]:
+    u = attempt.uuid
+    return [
+        reverse("exams:attempt", args=[u]),
+        reverse("exams:clock", args=[u]),
+        reverse("exams:item", args=[u, 1]),
+        reverse("exams:item", args=[u, 2]),
+        reverse("exams:review_screen", args=[u]),
+        reverse("exams:block_end", args=[u]),
+    ]
+
+
+def test_anonymous_is_sent_to_login(client, live_attempt):
+    for url in attempt_urls(live_attempt):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("accounts:login")), url
+
+
+def test_other_examinee_gets_404_everywhere(client, other_examinee, live_attempt):
+    client.force_login(other_examinee)
+    for url in attempt_urls(live_attempt):
+        assert client.get(url).status_code == 404, url
+    save = reverse("exams:save", args=[live_attempt.uuid, 1])
+    assert client.post(save, {"seq": 1, "choice": 0}).status_code == 404
+    assert not Response.objects.filter(attempt=live_attempt, choice__isnull=False).exists()
+
+
+def test_instructor_cannot_open_an_examinee_attempt(client, instructor, live_attempt):
+    client.force_login(instructor)
+    for url in attempt_urls(live_attempt):
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("exams:save", "get"),
+        ("exams:block_start", "get"),
+        ("exams:tutorial_end", "get"),
+        ("exams:item", "post"),
+        ("exams:clock", "post"),
+        ("exams:review_screen", "post"),
+    ],
+)
+def test_wrong_method_is_405(examinee_client, live_attempt, name, method):
+    args = [live_attempt.uuid, 1] if name in {"exams:save", "exams:item"} else [live_attempt.uuid]
+    response = getattr(examinee_client, method)(reverse(name, args=args))
+    assert response.status_code == 405
+
+
+def test_exam_start_refuses_get(examinee_client, exam):
+    assert examinee_client.get(reverse("exams:exam_start", args=[exam.uuid])).status_code == 405
+
+
+def test_starting_a_private_exam_without_assignment_is_404(examinee_client, exam):
+    exam.is_public = False
+    exam.save()
+    response = examinee_client.post(reverse("exams:exam_start", args=[exam.uuid]))
+    assert response.status_code == 404
+    assert not Attempt.objects.exists()
+
+
+def test_save_answers_json_with_the_server_clock(examinee_client, live_attempt):
+    url = reverse("exams:save", args=[live_attempt.uuid, 1])
+    response = examinee_client.post(url, {"seq": 1, "choice": 2}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ok"] is True and body["applied"] == ["choice"]
+    assert 0 < body["clock"]["block_remaining"] <= 600
+    assert body["clock"]["last_seq"] == 1
+    assert Response.objects.get(attempt=live_attempt, block__number=1, position=1).choice == 2
+
+
+def test_save_without_js_redirects_back_to_the_item(examinee_client, live_attempt):
+    url = reverse("exams:save", args=[live_attempt.uuid, 2])
+    response = examinee_client.post(url, {"seq": 1, "choice": 1, "go": 3})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("exams:item", args=[live_attempt.uuid, 3])
+
+
+def test_bad_save_is_400_and_writes_nothing(examinee_client, live_attempt):
+    url = reverse("exams:save", args=[live_attempt.uuid, 1])
+    for data in (
+        {"choice": 1},
+        {"seq": "x", "choice": 1},
+        {"seq": 1, "choice": 99},
+        {"seq": 1, "highlights": "[[5, 2]]"},
+        {"seq": 1, "struck": "a,b"},
+    ):
+        response = examinee_client.post(url, data, HTTP_ACCEPT="application/json")
+        assert response.status_code == 400, data
+    r = Response.objects.get(attempt=live_attempt, block__number=1, position=1)
+    assert (r.choice, r.struck, r.highlights, r.field_seqs) == (None, [], [], {})
+
+
+def test_save_after_block_closed_is_409(examinee_client, live_attempt):
+    services.block_end(attempt=live_attempt, now=timezone.now())
+    url = reverse("exams:save", args=[live_attempt.uuid, 1])
+    response = examinee_client.post(url, {"seq": 5, "choice": 1}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 409
+    assert response.json()["error"] == "closed"
+
+
+def test_timed_block_never_sends_the_key_or_explanation(examinee_client, live_attempt):
+    secrets = secrets_of(live_attempt)
+    bodies = []
+    urls = attempt_urls(live_attempt)[:-1]
+    for pos in range(1, 6):
+        urls.append(reverse("exams:item", args=[live_attempt.uuid, pos]))
+    for url in urls:
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = examinee_client.get(url, follow=True, **headers)
+            bodies.append(response.content.decode())
+    for pos in range(1, 6):
+        response = examinee_client.post(
+            reverse("exams:save", args=[live_attempt.uuid, pos]),
+            {"seq": pos, "choice": 0},
+            HTTP_ACCEPT="application/json",
+        )
+        bodies.append(response.content.decode())
+    everything = "\n".join(bodies)
+    assert "SECRET-EXPLANATION" not in everything
+    for secret in secrets:
+        assert secret not in everything
+    # No hidden markers of the key either (data attributes, JSON).
+    assert not re.search(r"(key_index|is_correct|correct_answer|data-key)", everything)
+
+
+def test_tutor_mode_reveals_the_key_only_after_answering(examinee_client, examinee, tutor_exam):
+    now = timezone.now()
+    attempt = services.attempt_start(user=examinee, exam=tutor_exam, now=now)
+    attempt = services.block_start(attempt=attempt, now=now)
+    r = Response.objects.select_related("version").get(attempt=attempt, block__number=1, position=1)
+    url = reverse("exams:item", args=[attempt.uuid, 1])
+    assert r.version.explanation_html not in examinee_client.get(url).content.decode()
+    examinee_client.post(
+        reverse("exams:save", args=[attempt.uuid, 1]),
+        {"seq": 1, "choice": 0},
+        HTTP_ACCEPT="application/json",
+    )
+    assert r.version.explanation_html in examinee_client.get(url).content.decode()
+
+
+def test_question_page_queries_do_not_grow_with_block_size(
+    examinee_client, live_attempt, django_assert_max_num_queries
+):
+    url = reverse("exams:item", args=[live_attempt.uuid, 3])
+    examinee_client.get(url)  # the session row is warm after the first request
+    # session, user, attempt (locked), active block, responses + versions (one join),
+    # plus the savepoint/BEGIN and COMMIT bookkeeping of the visit's transaction.
+    with django_assert_max_num_queries(12) as ctx:
+        examinee_client.get(url)
+    reads = [
+        q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    assert len(reads) <= 6, reads
+
+
+def test_reload_shows_the_same_answers_and_remaining_time(examinee_client, live_attempt):
+    examinee_client.post(
+        reverse("exams:save", args=[live_attempt.uuid, 1]),
+        {"seq": 1, "choice": 3, "marked": "1"},
+        HTTP_ACCEPT="application/json",
+    )
+    first = examinee_client.get(reverse("exams:clock", args=[live_attempt.uuid])).json()
+    second = examinee_client.get(reverse("exams:clock", args=[live_attempt.uuid])).json()
+    assert abs(first["block_remaining"] - second["block_remaining"]) <= 1
+    assert second["last_seq"] == 1
+    r = Response.objects.get(attempt=live_attempt, block__number=1, position=1)
+    assert (r.choice, r.is_marked) == (3, True)
+
+
+def test_end_block_post_twice_closes_once(examinee_client, live_attempt):
+    url = reverse("exams:block_end", args=[live_attempt.uuid])
+    assert examinee_client.post(url).status_code == 302
+    closed_at = live_attempt.blocks.get(number=1).closed_at
+    assert examinee_client.post(url).status_code == 302
+    b1 = live_attempt.blocks.get(number=1)
+    assert b1.closed_at == closed_at and b1.state == AttemptBlock.State.CLOSED
+    assert live_attempt.blocks.get(number=2).state == AttemptBlock.State.PENDING
+
+
+def test_clock_json_is_the_servers(examinee_client, live_attempt):
+    body = examinee_client.get(reverse("exams:clock", args=[live_attempt.uuid])).json()
+    assert body["state"] == "in_block" and body["block_number"] == 1
+    assert json.loads(json.dumps(body)) == body
