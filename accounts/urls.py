@@ -1,19 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.decorators.http import require_http_methods
 
 from accounts.forms import LoginForm
 
 app_name = "accounts"
 
+login_view = auth_views.LoginView.as_view(
+    template_name="accounts/login.html",
+    authentication_form=LoginForm,
+    redirect_authenticated_user=True,
+)
+
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
+    # FormView would also accept PUT; sign-in is GET and POST only.
+    path("login/", require_http_methods(["GET", "POST"])(login_view), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -1,0 +1,106 @@
+"""Production settings: deploy check, cookies, CSP, and failing loudly on bad values."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import ROOT
+
+PROD_ENV = {
+    "DEBUG": "0",
+    "HTTPS": "1",
+    "SECRET_KEY": "prod-like-" + "k3y" * 20,
+    "ALLOWED_HOSTS": "mockboard.example.org",
+}
+
+
+def run_python(code: str, **env) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=full_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env={**os.environ, **PROD_ENV},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_cookies_are_secure_and_http_only():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.CSRF_COOKIE_SECURE,"
+        " s.SECURE_SSL_REDIRECT, s.DEBUG)"
+    )
+    out = run_python(code, **PROD_ENV)
+    assert out.stdout.split() == ["True", "True", "True", "True", "False"], out.stderr
+
+
+def test_debug_is_off_by_default_and_needs_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be one of"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL must start with one of"),
+        ("CELERY_BROKER_URL", "amqp://x", "CELERY_BROKER_URL must start with one of"),
+        ("ANSWER_GRACE_SECONDS", "five", "ANSWER_GRACE_SECONDS must be an integer"),
+        ("SWEEP_INTERVAL_SECONDS", "0", "SWEEP_INTERVAL_SECONDS must be at least 1"),
+    ],
+)
+def test_bad_environment_values_fail_loudly_with_the_name(name, value, message):
+    out = run_python("import django; django.setup()", **{name: value})
+    assert out.returncode != 0
+    assert message in out.stderr
+
+
+@pytest.mark.django_db
+def test_csp_header_forbids_inline_scripts(client):
+    response = client.get(reverse("accounts:login"))
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+
+
+@pytest.mark.django_db
+def test_no_template_carries_inline_script_or_handler():
+    import re
+
+    offenders = []
+    for path in (ROOT / "templates").rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", text):
+            offenders.append(f"{path}: {match.group(0)}")
+        for match in re.finditer(r"\son(click|load|submit|change|input|keydown|error)=", text):
+            offenders.append(f"{path}: {match.group(0)}")
+    assert offenders == []
