@@ -517,12 +517,16 @@ def _end_day(*, attempt: Attempt, now: datetime) -> None:
         )
 
 
-def _expire_locked(*, attempt: Attempt, now: datetime) -> bool:
-    """With the attempt locked: close what the clock says is over. True if anything closed."""
+def _expire_locked(*, attempt: Attempt, now: datetime) -> tuple[bool, AttemptBlock | None]:
+    """With the attempt locked: close what the clock says is over.
+
+    Returns whether anything closed, and the block still active afterwards (if any).
+    """
     if attempt.state == Attempt.State.FINISHED:
-        return False
+        return False, None
     changed = False
-    block = _active_block(attempt)
+    # The attempt's state says whether a block is open, which spares a query between blocks.
+    block = _active_block(attempt) if attempt.state == Attempt.State.IN_BLOCK else None
     if block is not None and block.deadline_at and now > block.deadline_at + _grace():
         _close_block(
             attempt=attempt,
@@ -531,6 +535,7 @@ def _expire_locked(*, attempt: Attempt, now: datetime) -> bool:
             closed_at=block.deadline_at,
             now=now,
         )
+        block = None
         changed = True
     if (
         attempt.state == Attempt.State.TUTORIAL
@@ -547,8 +552,9 @@ def _expire_locked(*, attempt: Attempt, now: datetime) -> bool:
         and attempt.state != Attempt.State.FINISHED
     ):
         _end_day(attempt=attempt, now=now)
+        block = None
         changed = True
-    return changed
+    return changed, block
 
 
 def attempt_refresh(*, attempt: Attempt, now: datetime) -> Attempt:
@@ -596,7 +602,7 @@ def close_expired_blocks(*, now: datetime) -> int:
     for attempt_id in sorted(attempt_ids):
         with transaction.atomic():
             attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
-            closed += int(_expire_locked(attempt=attempt, now=now))
+            closed += int(_expire_locked(attempt=attempt, now=now)[0])
     return closed
 
 
@@ -658,10 +664,8 @@ def block_end(*, attempt: Attempt, now: datetime) -> Attempt:
     """End the active block early. Idempotent: ending a closed block again changes nothing."""
     with transaction.atomic():
         attempt = _lock(attempt)
-        if _expire_locked(attempt=attempt, now=now):
-            return attempt
-        block = _active_block(attempt)
-        if block is None:
+        changed, block = _expire_locked(attempt=attempt, now=now)
+        if changed or block is None:
             return attempt
         _close_block(
             attempt=attempt,
@@ -676,43 +680,48 @@ def block_end(*, attempt: Attempt, now: datetime) -> Attempt:
 
 
 def item_visit(*, attempt: Attempt, position: int, now: datetime) -> AttemptBlock:
-    """Move to another item; the server measures time per item and locks sequential sets."""
+    """Move to another item; the server measures time per item and locks sequential sets.
+
+    The returned block carries the locked, refreshed attempt as `block.attempt`.
+    """
     with transaction.atomic():
         attempt = _lock(attempt)
-        _expire_locked(attempt=attempt, now=now)
-        block = _active_block(attempt)
+        _, block = _expire_locked(attempt=attempt, now=now)
         if block is None:
             closed = True
         else:
             closed = False
-            _visit_locked(block=block, position=position, now=now)
+            block.attempt = attempt
+            if block.current_position != position:
+                _visit_locked(block=block, position=position, now=now)
     if closed:
         raise BlockClosed("This block has ended.")
     return block
 
 
 def _visit_locked(*, block: AttemptBlock, position: int, now: datetime) -> None:
-    if not block.responses.filter(position=position).exists():
+    rows = {
+        r.position: r
+        for r in Response.objects.filter(
+            block=block, position__in=[position, block.current_position]
+        ).select_related("question__item_set")
+    }
+    if position not in rows:
         raise ExamError("There is no such item in this block.")
-    if block.current_position != position:
-        _accrue_time(block, now)
-        leaving = (
-            Response.objects.filter(block=block, position=block.current_position)
-            .select_related("question__item_set")
-            .first()
-        )
-        if (
-            leaving is not None
-            and leaving.question.item_set is not None
-            and leaving.question.item_set.kind == ItemSet.Kind.SEQUENTIAL
-            and not leaving.is_locked
-        ):
-            # Once the examinee moves on from an item of a sequential set, its answer
-            # is final, as on the real exam.
-            Response.objects.filter(pk=leaving.pk).update(is_locked=True)
-        block.current_position = position
-        block.current_since = now
-        block.save(update_fields=["current_position", "current_since"])
+    _accrue_time(block, now)
+    leaving = rows.get(block.current_position)
+    if (
+        leaving is not None
+        and leaving.question.item_set is not None
+        and leaving.question.item_set.kind == ItemSet.Kind.SEQUENTIAL
+        and not leaving.is_locked
+    ):
+        # Once the examinee moves on from an item of a sequential set, its answer is final,
+        # as on the real exam.
+        Response.objects.filter(pk=leaving.pk).update(is_locked=True)
+    block.current_position = position
+    block.current_since = now
+    block.save(update_fields=["current_position", "current_since"])
 
 
 @dataclass
@@ -721,6 +730,7 @@ class SaveResult:
     applied: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     attempt: Attempt | None = None
+    block: AttemptBlock | None = None
 
 
 def answer_save(
@@ -745,8 +755,7 @@ def answer_save(
         raise ExamError("A save needs a positive sequence number.")
     with transaction.atomic():
         attempt = _lock(attempt)
-        _expire_locked(attempt=attempt, now=now)
-        block = _active_block(attempt)
+        _, block = _expire_locked(attempt=attempt, now=now)
         if block is None:
             closed = True
         else:
@@ -849,17 +858,13 @@ def clock_state(*, attempt: Attempt, now: datetime, block: AttemptBlock | None =
     """What the browser's timer displays; it re-syncs to this on every response."""
     if block is None and attempt.state == Attempt.State.IN_BLOCK:
         block = _active_block(attempt)
-    blocks_left = (
-        attempt.blocks.filter(state=AttemptBlock.State.PENDING).count()
-        if attempt.day_deadline_at
-        else 0
-    )
     block_remaining = block.remaining_seconds(now) if block is not None else None
     if attempt.state == Attempt.State.TUTORIAL and attempt.tutorial_ends_at:
         block_remaining = max(0, int((attempt.tutorial_ends_at - now).total_seconds()))
     day = attempt.day_remaining(now)
     break_left = None
-    if attempt.state == Attempt.State.BETWEEN_BLOCKS:
+    if attempt.state == Attempt.State.BETWEEN_BLOCKS and attempt.day_deadline_at:
+        blocks_left = attempt.blocks.filter(state=AttemptBlock.State.PENDING).count()
         break_left = attempt.break_remaining_seconds(now, blocks_left)
     idle = (now - attempt.last_activity_at).total_seconds()
     return {

@@ -267,7 +267,7 @@ def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
         return redirect("exams:attempt", uuid)
     except services.ExamError:
         raise Http404("No such item.") from None
-    attempt.refresh_from_db()
+    attempt = block.attempt
     # One query for the whole block: responses with version, question and item set joined.
     related = ["version", "question__item_set"]
     if attempt.mode == Exam.Mode.TUTOR:
@@ -325,7 +325,7 @@ def save(request: HttpRequest, uuid, position: int) -> HttpResponse:
                 "ok": True,
                 "applied": result.applied,
                 "stale": result.stale,
-                "clock": services.clock_state(attempt=result.attempt, now=now),
+                "clock": services.clock_state(attempt=result.attempt, now=now, block=result.block),
             }
         )
     next_position = form.cleaned_data.get("go")
