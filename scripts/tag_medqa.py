@@ -487,9 +487,13 @@ def load_rows(src: Path) -> list[dict]:
 
 
 def build(src: Path) -> list[dict]:
-    overrides = json.loads(OVERRIDES.read_text(encoding="utf-8")) if OVERRIDES.exists() else {}
-    overrides.pop("_comment", None)
-    overrides.pop("_reviewed", None)
+    # The hand review is split over several files (one per reviewer pass), merged in name order.
+    overrides: dict = {}
+    for path in sorted(OVERRIDES.parent.glob("medqa_tag_overrides*.json")):
+        part = json.loads(path.read_text(encoding="utf-8"))
+        part.pop("_comment", None)
+        part.pop("_reviewed", None)
+        overrides.update(part)
     out = []
     for row in load_rows(src):
         tags = tag_question(row["text"], row["options"], row["answer"])
