@@ -96,13 +96,14 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         pytest.skip("no CELERY_BROKER_URL: the worker tests need Redis (use `make test`)")
     from django.db import connection
 
+    (ROOT / "var").mkdir(exist_ok=True)
     env = dict(os.environ)
     db = connection.settings_dict
     env["DATABASE_URL"] = (
         f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
         f"{db['PORT'] or 5432}/{db['NAME']}"
     )
-    log = open(ROOT / "var" / "test-worker.log", "w")  # noqa: SIM115 - closed in teardown
+    log = open(ROOT / "var" / f"test-worker-{os.getpid()}.log", "w")  # noqa: SIM115 - closed in teardown
     subprocess.run(
         [sys.executable, "-m", "celery", "-A", "config", "purge", "-f"],
         env=env,

@@ -1,0 +1,99 @@
+"""Celery tasks of the analytics app. Each one takes ids and calls one service."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from celery import current_app, shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from analytics import services
+from exams.models import AttemptBlock
+
+logger = logging.getLogger(__name__)
+
+# Retries after a transient database error: 2 s, 4 s, 8 s ... capped, then the sweep takes over.
+MAX_RETRIES = 5
+RETRY_BACKOFF_CAP_SECONDS = 60
+SWEEP_LIMIT = 200
+
+
+# One background thread publishes the analytics messages: with Redis down, a publish waits for
+# the connect timeout, and that wait must not land on the examinee's "End block" request.
+_publisher: ThreadPoolExecutor | None = None
+_publisher_lock = threading.Lock()
+
+
+def _publisher_executor() -> ThreadPoolExecutor:
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None:
+            _publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics-publish")
+        return _publisher
+
+
+def _publish(block_id: int) -> None:
+    try:
+        compute_block_analytics.apply_async(args=[block_id])
+    except Exception:
+        logger.warning(
+            "could not queue analytics for block %s; the sweep will compute them",
+            block_id,
+            exc_info=True,
+        )
+
+
+def queue_block_analytics(*, block_id: int) -> None:
+    """Ask for a block's analytics once the caller's transaction commits.
+
+    Called by the exam engine inside the transaction that closes the block (which has set
+    analytics_state to pending). A broker outage never fails or delays the close: the message is
+    published from a background thread, a failure is logged, and the beat sweep computes the
+    block later. Without a broker (eager mode) the task simply runs after the commit.
+    """
+
+    def publish() -> None:
+        if current_app.conf.task_always_eager:
+            _publish(block_id)
+        else:
+            _publisher_executor().submit(_publish, block_id)
+
+    transaction.on_commit(publish, robust=True)
+
+
+def wait_for_publishes(timeout: float = 10.0) -> None:
+    """Block until every publish queued so far has been attempted (tests, shutdown hooks)."""
+    _publisher_executor().submit(lambda: None).result(timeout=timeout)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, ignore_result=True)
+def compute_block_analytics(self, block_id: int) -> str:
+    now = timezone.now()
+    claimed = False
+    try:
+        claimed = services.block_analytics_claim(block_id=block_id, now=now)
+        if not claimed:
+            return "skipped"
+        services.block_analytics_compute(block=AttemptBlock(id=block_id), now=now)
+    except (OperationalError, InterfaceError) as exc:
+        if claimed:
+            try:
+                services.block_analytics_release(block_id=block_id, claimed_at=now)
+            except DatabaseError:
+                # The claim goes stale and the sweep takes the block over.
+                logger.warning("could not release the analytics claim on block %s", block_id)
+        countdown = min(2 ** (self.request.retries + 1), RETRY_BACKOFF_CAP_SECONDS)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    return "done"
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_missing_analytics() -> int:
+    """Beat task: compute analytics that never ran (broker or worker outage, a crashed task)."""
+    computed = services.analytics_sweep(now=timezone.now(), limit=SWEEP_LIMIT)
+    if computed:
+        logger.info("analytics sweep computed %s block(s)", computed)
+    return computed
