@@ -1,0 +1,512 @@
+"""What every format shares: the parsed-question shape, problems, HTML sanitising, safe XML.
+
+Parsers yield `ParsedQuestion`s and `ImportProblem`s; they never raise for bad input. The
+importer (questions/importing.py) sanitises and validates what they yield, so every format gets
+the same checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import mimetypes
+import posixpath
+import re
+import unicodedata
+import xml.etree.ElementTree as ET  # noqa: S405 - only for building trees; parsing goes through defusedxml
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import nh3
+from defusedxml import (
+    DefusedXmlException,
+    DTDForbidden,
+    EntitiesForbidden,
+    ExternalReferenceForbidden,
+)
+from defusedxml.ElementTree import DefusedXMLParser
+from django.utils.text import slugify
+
+# Limits. A single upload file, the sum of what an archive expands to, and how much an archive
+# member may expand relative to its compressed size (zip bombs have ratios in the thousands).
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ARCHIVE_TOTAL_BYTES = 200 * 1024 * 1024
+MAX_ARCHIVE_RATIO = 100
+MAX_ARCHIVE_MEMBERS = 5000
+MAX_MEDIA_BYTES = 20 * 1024 * 1024
+MAX_OPTIONS = 26
+TAG_KINDS = ("discipline", "system", "task", "topic")
+SET_KINDS = ("sequential", "abstract")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """One uploaded file: its name (used in every message) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    origin: str
+    message: str
+    # "error" stops the import; "unsupported" names a question type we cannot take.
+    kind: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}"
+
+
+@dataclass
+class ParsedQuestion:
+    external_id: str
+    stem_html: str
+    options: list[dict[str, str]]
+    key_index: int | None
+    explanation_html: str = ""
+    objective_html: str = ""
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    difficulty: float | None = None
+    source: str = ""
+    licence: str = ""
+    item_set: dict[str, Any] | None = None
+    # [(name, content_type, bytes)]; HTML refers to them as src="media:NAME".
+    media: list[tuple[str, str, bytes]] = field(default_factory=list)
+    origin: str = ""
+    # Display names for tags, keyed "kind:slug", when the file gave more than a slug.
+    tag_names: dict[str, str] = field(default_factory=dict)
+    # The key as the file wrote it (a letter, a number, an identifier), for messages.
+    key_label: str = ""
+
+    def add_tag(self, kind: str, text: str) -> None:
+        slug = tag_slug(text)
+        if not slug:
+            return
+        slugs = self.tags.setdefault(kind, [])
+        if slug not in slugs:
+            slugs.append(slug)
+        if text.strip() and text.strip() != slug:
+            self.tag_names.setdefault(f"{kind}:{slug}", text.strip()[:200])
+
+
+@dataclass
+class ParseContext:
+    """What a parser may know beyond the file: the shared outline's discipline/system slugs."""
+
+    outline: dict[str, str] = field(default_factory=dict)  # slug -> kind
+    # Slugs of the outline's display names ("obstetrics-and-gynecology") -> the outline slug.
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, slug: str) -> str:
+        return self.aliases.get(slug, slug)
+
+    def outline_kind(self, text: str) -> str | None:
+        return self.outline.get(self.resolve(tag_slug(text)))
+
+
+Parsed = Iterator["ParsedQuestion | ImportProblem"]
+
+
+def tag_slug(text: str) -> str:
+    return slugify(str(text).replace("&", " and ").replace("/", " "))[:120]
+
+
+def letter(index: int) -> str:
+    return LETTERS[index] if 0 <= index < len(LETTERS) else str(index)
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+_TAGS = {
+    "p", "br", "hr", "div", "span", "b", "strong", "i", "em", "u", "s", "sub", "sup", "small",
+    "mark", "code", "pre", "blockquote", "ul", "ol", "li", "dl", "dt", "dd",
+    "h1", "h2", "h3", "h4", "h5", "h6",
+    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "col", "colgroup",
+    "img", "audio", "video", "source", "figure", "figcaption", "a",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "img": {"src", "alt", "title", "width", "height"},
+    "audio": {"src", "controls"},
+    "video": {"src", "controls", "width", "height"},
+    "source": {"src", "type"},
+    "a": {"href", "title"},
+    "th": {"colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "ol": {"start", "type"},
+}
+# "media:" is our own scheme for a file that travels with the question (see docs/formats.md).
+_URL_SCHEMES = {"http", "https", "mailto", "media"}
+
+
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    attributes=_ATTRIBUTES,
+    url_schemes=_URL_SCHEMES,
+    clean_content_tags={"script", "style"},
+    link_rel="noopener noreferrer",
+    strip_comments=True,
+)
+# Text without these characters comes out of the sanitiser unchanged, so it can skip the parse.
+_NEEDS_PARSE = re.compile("[<>&\r\x00\xa0\ufeff]")
+
+
+def sanitize_html(value: str) -> str:
+    """Keep formatting, tables, sub/sup and images; drop scripts, handlers, styles, js: URLs."""
+    if not value:
+        return ""
+    if not _NEEDS_PARSE.search(value):
+        return value.strip()
+    return _CLEANER.clean(value).strip()
+
+
+def text_to_html(text: str) -> str:
+    """Plain text (Aiken, MedQA, GIFT [plain]) as HTML: escaped, line breaks kept."""
+    text = text.strip()
+    return html.escape(text, quote=False).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def html_is_empty(value: str) -> bool:
+    if re.search(r"<(img|audio|video)\b", value, re.IGNORECASE):
+        return False
+    text = html.unescape(re.sub(r"<[^>]*>", "", value))
+    return not text.replace("\xa0", " ").strip()
+
+
+MEDIA_REF = re.compile(r"""(src|href)=(["'])media:([^"']+)\2""")
+
+
+def media_refs(value: str) -> set[str]:
+    return {html.unescape(m.group(3)) for m in MEDIA_REF.finditer(value)}
+
+
+_DATA_URI = re.compile(
+    r"""(src|href)=(["'])data:([a-z]+/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=\s]+)\2""", re.IGNORECASE
+)
+
+
+def extract_data_uris(q: ParsedQuestion) -> None:
+    """Turn inline base64 `data:` files into media, so text formats can carry pictures."""
+    import base64
+    import binascii
+
+    def repl(match: re.Match[str]) -> str:
+        try:
+            data = base64.b64decode("".join(match.group(4).split()), validate=True)
+        except (binascii.Error, ValueError):
+            return match.group(0)
+        content_type = match.group(3).lower()
+        extension = mimetypes.guess_extension(content_type) or ".bin"
+        name = f"inline-{hashlib.sha256(data).hexdigest()[:16]}{extension}"
+        if all(existing != name for existing, _, _ in q.media):
+            q.media.append((name, content_type, data))
+        return f'{match.group(1)}="media:{name}"'
+
+    def fix(value: str) -> str:
+        return _DATA_URI.sub(repl, value) if value and "data:" in value else value
+
+    q.stem_html = fix(q.stem_html)
+    q.explanation_html = fix(q.explanation_html)
+    q.objective_html = fix(q.objective_html)
+    for option in q.options:
+        option["text"] = fix(option.get("text", ""))
+        option["explanation"] = fix(option.get("explanation", ""))
+    if q.item_set:
+        q.item_set["stimulus_html"] = fix(q.item_set.get("stimulus_html", ""))
+
+
+def inline_media(q: ParsedQuestion, value: str) -> str:
+    """The reverse of extract_data_uris, for formats with nowhere else to put a file."""
+    import base64
+
+    files = {name: (ctype, data) for name, ctype, data in q.media}
+
+    def repl(match: re.Match[str]) -> str:
+        found = files.get(html.unescape(match.group(3)))
+        if found is None:
+            return match.group(0)
+        ctype, data = found
+        return f'{match.group(1)}="data:{ctype};base64,{base64.b64encode(data).decode()}"'
+
+    return MEDIA_REF.sub(repl, value or "")
+
+
+def guess_content_type(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def media_type_allowed(content_type: str) -> bool:
+    # SVG is XML that can carry scripts, and media are served from our own origin.
+    if content_type in {"image/svg+xml"}:
+        return False
+    return content_type.split("/")[0] in {"image", "audio", "video"}
+
+
+def question_html_fields(q: ParsedQuestion) -> Iterator[str]:
+    yield q.stem_html
+    yield q.explanation_html
+    yield q.objective_html
+    for option in q.options:
+        yield option.get("text", "")
+        yield option.get("explanation", "")
+    if q.item_set:
+        yield q.item_set.get("stimulus_html", "")
+
+
+# --- hashing --------------------------------------------------------------------------------
+
+
+def canonical_content(q: ParsedQuestion) -> dict[str, Any]:
+    """The content that decides whether a re-imported question changed.
+
+    Media are named by their sha256, so the same picture under another file name (or another
+    bank's URL) is the same content.
+    """
+    by_name = {name: hashlib.sha256(data).hexdigest() for name, _, data in q.media}
+
+    def canon(value: str) -> str:
+        def repl(match: re.Match[str]) -> str:
+            name = html.unescape(match.group(3))
+            digest = by_name.get(name, name)
+            return f'{match.group(1)}="media:sha256-{digest}"'
+
+        return MEDIA_REF.sub(repl, value or "")
+
+    item_set = None
+    if q.item_set:
+        item_set = {
+            "external_id": q.item_set["external_id"],
+            "kind": q.item_set["kind"],
+            "position": q.item_set["position"],
+            "stimulus_html": canon(q.item_set.get("stimulus_html", "")),
+        }
+    return {
+        "stem_html": canon(q.stem_html),
+        "options": [
+            {"text": canon(o.get("text", "")), "explanation": canon(o.get("explanation", ""))}
+            for o in q.options
+        ],
+        "key_index": q.key_index,
+        "explanation_html": canon(q.explanation_html),
+        "objective_html": canon(q.objective_html),
+        "tags": {kind: sorted(set(q.tags.get(kind, []))) for kind in TAG_KINDS},
+        "difficulty": None if q.difficulty is None else round(float(q.difficulty), 6),
+        "source": q.source,
+        "licence": q.licence,
+        "item_set": item_set,
+    }
+
+
+def content_hash(q: ParsedQuestion) -> str:
+    payload = json.dumps(canonical_content(q), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# --- text and bytes ----------------------------------------------------------------------------
+
+
+class DecodeError(ValueError):
+    pass
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8, with or without Excel's byte-order mark; anything else is refused by name."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DecodeError("expected UTF-8, found a UTF-16 byte-order mark (save as UTF-8)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DecodeError(
+            f"line {line}: expected UTF-8, found byte 0x{data[exc.start]:02x}"
+        ) from None
+    if "\x00" in text:
+        raise DecodeError("expected UTF-8 text, found NUL bytes (is this a binary file?)")
+    return unicodedata.normalize("NFC", text)
+
+
+def decode_or_problem(file: ImportFile) -> tuple[str | None, ImportProblem | None]:
+    try:
+        return decode_text(file.data), None
+    except DecodeError as exc:
+        msg = str(exc)
+        if msg.startswith("line "):
+            line, _, rest = msg.partition(": ")
+            return None, ImportProblem(f"{file.name}:{line.removeprefix('line ')}", rest)
+        return None, ImportProblem(f"{file.name}:1", msg)
+
+
+# --- XML ------------------------------------------------------------------------------------------
+
+
+class _LineTreeBuilder(ET.TreeBuilder):
+    """A tree builder that remembers the source line of every element."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: dict[int, int] = {}
+        self.parser: DefusedXMLParser | None = None
+
+    def start(self, tag, attrs):  # type: ignore[override]
+        element = super().start(tag, attrs)
+        if self.parser is not None:
+            self.lines[id(element)] = self.parser.parser.CurrentLineNumber
+        return element
+
+
+class XmlError(ValueError):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class XmlDoc:
+    root: ET.Element
+    lines: dict[int, int]
+
+    def line(self, element: ET.Element) -> int:
+        return self.lines.get(id(element), 1)
+
+
+def parse_xml(data: bytes) -> XmlDoc:
+    """Parse with defusedxml: entity declarations and external references are refused."""
+    builder = _LineTreeBuilder()
+    parser = DefusedXMLParser(
+        target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True
+    )
+    builder.parser = parser
+    try:
+        parser.feed(data)
+        root = parser.close()
+    except EntitiesForbidden as exc:
+        raise XmlError(
+            getattr(exc, "line", None) or 1,
+            f"XML entity declaration {exc.name!r} refused (entity expansion is not allowed)",
+        ) from None
+    except ExternalReferenceForbidden as exc:
+        raise XmlError(
+            getattr(exc, "line", None) or 1,
+            f"external XML reference refused ({exc.sysid or exc.pubid})",
+        ) from None
+    except DTDForbidden:
+        raise XmlError(1, "XML document type declarations are refused") from None
+    except DefusedXmlException as exc:
+        raise XmlError(1, f"unsafe XML refused: {exc}") from None
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise XmlError(
+            line, f"malformed XML: {exc.msg if hasattr(exc, 'msg') else exc} (column {column + 1})"
+        ) from None
+    return XmlDoc(root=root, lines=builder.lines)
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+_VOID = {"br", "hr", "img", "col", "source"}
+
+
+def inner_html(element: ET.Element, *, skip: set[str] = frozenset()) -> str:
+    """Serialise an element's content as HTML, without namespaces; `skip` drops elements."""
+    parts = [html.escape(element.text or "", quote=False)]
+    for child in element:
+        name = local(child.tag)
+        if name not in skip:
+            attrs = "".join(
+                f' {local(k)}="{html.escape(v, quote=True)}"' for k, v in child.attrib.items()
+            )
+            if name in _VOID:
+                parts.append(f"<{name}{attrs}>")
+            else:
+                parts.append(f"<{name}{attrs}>{inner_html(child, skip=skip)}</{name}>")
+        parts.append(html.escape(child.tail or "", quote=False))
+    return "".join(parts)
+
+
+def looks_like_xml(text: str) -> bool:
+    return text.lstrip().startswith("<")
+
+
+# --- archives ---------------------------------------------------------------------------------------
+
+
+class ArchiveError(ValueError):
+    pass
+
+
+def is_zip(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def safe_member_name(name: str) -> str | None:
+    """The normalised member path, or None if it escapes the archive."""
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or "\\" in name:
+        return None
+    norm = posixpath.normpath(name)
+    if norm.startswith("../") or norm == ".." or "/../" in f"/{name}/":
+        return None
+    return norm
+
+
+def read_zip(file: ImportFile) -> dict[str, bytes]:
+    """All regular members of a zip, after refusing traversal, bombs and oversize archives."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(file.data))
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
+        raise ArchiveError(f"not a readable zip archive ({exc})") from None
+    infos = archive.infolist()
+    if len(infos) > MAX_ARCHIVE_MEMBERS:
+        raise ArchiveError(f"archive has {len(infos)} members (limit {MAX_ARCHIVE_MEMBERS})")
+    total = 0
+    members: dict[str, bytes] = {}
+    for n, info in enumerate(infos, start=1):
+        if info.is_dir():
+            continue
+        name = safe_member_name(info.filename)
+        if name is None:
+            raise ArchiveError(f"item {n}: member path {info.filename!r} escapes the archive")
+        declared = info.file_size
+        if declared > MAX_FILE_BYTES:
+            raise ArchiveError(
+                f"item {n}: {name} expands to {declared} bytes (limit {MAX_FILE_BYTES})"
+            )
+        if (
+            info.compress_size
+            and declared / info.compress_size > MAX_ARCHIVE_RATIO
+            and declared > 1024 * 1024
+        ):
+            raise ArchiveError(
+                f"item {n}: {name} compresses {declared // info.compress_size}:1; "
+                "refused as a likely zip bomb"
+            )
+        total += declared
+        if total > MAX_ARCHIVE_TOTAL_BYTES:
+            raise ArchiveError(f"archive expands to more than {MAX_ARCHIVE_TOTAL_BYTES} bytes")
+        try:
+            with archive.open(info) as handle:
+                # Headers can lie about sizes, so the read itself is bounded too.
+                data = handle.read(declared + 1)
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            ValueError,
+            NotImplementedError,
+            EOFError,
+            zlib.error,
+        ) as exc:
+            raise ArchiveError(f"item {n}: {name} cannot be read ({exc})") from None
+        if len(data) > declared:
+            raise ArchiveError(f"item {n}: {name} is larger than its header says")
+        members[name] = data
+    return members

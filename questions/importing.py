@@ -1,0 +1,336 @@
+"""Reading an upload: pick formats, parse, sanitise and validate every question.
+
+Nothing here touches the database except to read the outline's tag slugs (see `outline`).
+`scan` reads the whole upload once and keeps the checked questions in a temporary file, so the
+writer in questions/services.py can stream them back in batches without holding them all.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.utils.text import slugify
+
+from questions.formats import IMPORT_FORMATS, PARSERS, detect
+from questions.formats.common import (
+    MAX_FILE_BYTES,
+    MAX_MEDIA_BYTES,
+    MAX_OPTIONS,
+    SET_KINDS,
+    TAG_KINDS,
+    ArchiveError,
+    ImportFile,
+    ImportProblem,
+    ParseContext,
+    ParsedQuestion,
+    content_hash,
+    extract_data_uris,
+    guess_content_type,
+    html_is_empty,
+    is_zip,
+    letter,
+    media_refs,
+    media_type_allowed,
+    read_zip,
+    sanitize_html,
+    tag_slug,
+)
+
+__all__ = [
+    "IMPORT_FORMATS",
+    "ImportFile",
+    "ImportProblem",
+    "ParseContext",
+    "ParsedQuestion",
+    "Scan",
+    "content_hash",
+    "iter_questions",
+    "outline",
+    "scan",
+]
+
+
+def outline() -> ParseContext:
+    """The shared outline's tags, for matching category names and tag names to outline slugs."""
+    from questions.models import Tag
+
+    context = ParseContext()
+    for kind, slug, name in Tag.objects.filter(bank__isnull=True).values_list(
+        "kind", "slug", "name"
+    ):
+        if kind in {"discipline", "system"}:
+            context.outline[slug] = kind
+        for alias in {tag_slug(name), slugify(name)} - {slug}:
+            context.aliases.setdefault(alias, slug)
+    return context
+
+
+def _expand(file: ImportFile, fmt: str) -> Iterator[tuple[ImportFile, str] | ImportProblem]:
+    """Pairs of (file, format) to parse; a zip that is not a QTI package is its members."""
+    if len(file.data) > MAX_FILE_BYTES:
+        yield ImportProblem(
+            f"{file.name}:1", f"file is {len(file.data)} bytes (limit {MAX_FILE_BYTES})"
+        )
+        return
+    if is_zip(file.data) and fmt in {"auto", "qti"}:
+        try:
+            members = read_zip(file)
+        except ArchiveError as exc:
+            message = str(exc)
+            head, sep, rest = message.partition(": ")
+            if sep and head.startswith("item "):
+                yield ImportProblem(f"{file.name}:{head}", rest)
+            else:
+                yield ImportProblem(f"{file.name}:item 0", message)
+            return
+        is_package = fmt == "qti" or "imsmanifest.xml" in members
+        if not is_package:
+            is_package = any(
+                n.endswith(".xml") and b"assessmentItem" in d for n, d in members.items()
+            )
+        if is_package:
+            yield file, "qti"
+            return
+        for name, data in members.items():
+            member = ImportFile(f"{file.name}/{name}", data)
+            chosen = detect(member)
+            if chosen is None:
+                yield ImportProblem(f"{member.name}:1", "cannot tell this file's format")
+            else:
+                yield member, chosen
+        return
+    if fmt == "auto":
+        chosen = detect(file)
+        if chosen is None:
+            yield ImportProblem(
+                f"{file.name}:1",
+                "cannot tell this file's format (choose one: " + ", ".join(PARSERS) + ")",
+            )
+            return
+        fmt = chosen
+    yield file, fmt
+
+
+def iter_questions(
+    files: Iterable[ImportFile], *, format: str = "auto", context: ParseContext | None = None
+) -> Iterator[ParsedQuestion | ImportProblem]:
+    """Every question of every file, sanitised and checked, or the problems found instead."""
+    if format not in IMPORT_FORMATS:
+        yield ImportProblem(
+            "format", f"unknown format {format!r} (one of {', '.join(IMPORT_FORMATS)})"
+        )
+        return
+    context = context or ParseContext()
+    for file in files:
+        for entry in _expand(file, format):
+            if isinstance(entry, ImportProblem):
+                yield entry
+                continue
+            member, fmt = entry
+            for item in PARSERS[fmt](member, context):
+                if isinstance(item, ImportProblem):
+                    yield item
+                    continue
+                problems = finalize(item, context)
+                if problems:
+                    yield from problems
+                else:
+                    yield item
+
+
+def finalize(q: ParsedQuestion, context: ParseContext | None = None) -> list[ImportProblem]:
+    """Sanitise every HTML field, then check the rules every question must meet."""
+    problems: list[ImportProblem] = []
+    extract_data_uris(q)
+    if context is not None and context.aliases:
+        for kind in ("discipline", "system", "task"):
+            if kind in q.tags:
+                resolved = []
+                for slug in q.tags[kind]:
+                    target = context.resolve(slug)
+                    if target != slug and f"{kind}:{slug}" in q.tag_names:
+                        q.tag_names[f"{kind}:{target}"] = q.tag_names.pop(f"{kind}:{slug}")
+                    if target not in resolved:
+                        resolved.append(target)
+                q.tags[kind] = resolved
+
+    def problem(message: str) -> None:
+        problems.append(ImportProblem(q.origin, message))
+
+    q.external_id = q.external_id.strip()
+    q.stem_html = sanitize_html(q.stem_html)
+    q.explanation_html = sanitize_html(q.explanation_html)
+    q.objective_html = sanitize_html(q.objective_html)
+    q.options = [
+        {
+            "text": sanitize_html(o.get("text", "")),
+            "explanation": sanitize_html(o.get("explanation", "")),
+        }
+        for o in q.options
+    ]
+    q.source = q.source.strip()
+    q.licence = q.licence.strip()
+    if q.item_set:
+        q.item_set["stimulus_html"] = sanitize_html(q.item_set.get("stimulus_html", ""))
+
+    if not q.external_id:
+        problem("missing external id")
+    elif len(q.external_id) > 200:
+        problem("external id is longer than 200 characters")
+    if html_is_empty(q.stem_html):
+        problem("empty stem")
+    count = len(q.options)
+    if count < 2:
+        problem(f"too few options ({count}; a question needs at least 2)")
+    elif count > MAX_OPTIONS:
+        problem(f"too many options ({count}; at most {MAX_OPTIONS}, A to Z)")
+    else:
+        for i, option in enumerate(q.options):
+            if html_is_empty(option["text"]):
+                problem(f"option {letter(i)} is empty")
+    if q.key_index is None:
+        problem("missing key (no correct answer is marked)")
+    elif not 0 <= q.key_index < count:
+        label = q.key_label or str(q.key_index)
+        span = f"A to {letter(count - 1)}" if count else "none"
+        problem(f"key {label} points at no option (options: {span})")
+    if q.difficulty is not None and not 0 <= q.difficulty <= 1:
+        problem(f"difficulty {q.difficulty} is outside 0 to 1")
+    if len(q.source) > 300:
+        problem("source is longer than 300 characters")
+    if len(q.licence) > 200:
+        problem("licence is longer than 200 characters")
+    for kind in q.tags:
+        if kind not in TAG_KINDS:
+            problem(f"unknown tag kind {kind!r}")
+    if q.item_set:
+        item_set = q.item_set
+        if not item_set.get("external_id"):
+            problem("item set without an id")
+        elif len(item_set["external_id"]) > 200:
+            problem("item set id is longer than 200 characters")
+        if item_set.get("kind") not in SET_KINDS:
+            problem(f"item set kind {item_set.get('kind')!r} is not one of {', '.join(SET_KINDS)}")
+        if not 1 <= int(item_set.get("position") or 0) <= 32767:
+            problem("item set position must be from 1")
+
+    # Media: every reference must resolve; files nothing refers to are dropped.
+    referenced: set[str] = set()
+    for value in _html_fields(q):
+        referenced |= media_refs(value)
+    media: list[tuple[str, str, bytes]] = []
+    names = set()
+    for name, content_type, data in q.media:
+        if name not in referenced or name in names:
+            continue
+        names.add(name)
+        content_type = (content_type or guess_content_type(name)).lower()
+        if not media_type_allowed(content_type):
+            problem(f"media {name!r} has type {content_type}; only images, audio and video")
+            continue
+        if len(data) > MAX_MEDIA_BYTES:
+            problem(f"media {name!r} is {len(data)} bytes (limit {MAX_MEDIA_BYTES})")
+            continue
+        if not data:
+            problem(f"media {name!r} is empty")
+            continue
+        media.append((name, content_type, data))
+    q.media = media
+    for name in sorted(referenced - names):
+        problem(f"missing media file {name!r}")
+    return problems
+
+
+def _html_fields(q: ParsedQuestion) -> Iterator[str]:
+    from questions.formats.common import question_html_fields
+
+    return question_html_fields(q)
+
+
+@dataclass
+class Scan:
+    count: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+    unsupported: list[ImportProblem] = field(default_factory=list)
+    sample: list[ParsedQuestion] = field(default_factory=list)
+    spool: IO[bytes] | None = None
+
+    def questions(self) -> Iterator[ParsedQuestion]:
+        """The checked questions, read back from the spool in file order."""
+        if self.spool is None:
+            return
+        self.spool.seek(0)
+        while True:
+            try:
+                # The spool is a private temporary file this process wrote a moment ago.
+                yield pickle.load(self.spool)  # noqa: S301
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+
+
+MAX_PROBLEMS = 1000
+
+
+def scan(
+    files: Iterable[ImportFile],
+    *,
+    format: str = "auto",
+    context: ParseContext | None = None,
+    keep: bool = False,
+    sample: int = 0,
+) -> Scan:
+    """Read the whole upload, collecting problems; with `keep`, spool the questions."""
+    result = Scan(spool=tempfile.TemporaryFile() if keep else None)  # noqa: SIM115 - Scan.close
+    seen: dict[str, str] = {}
+    sets: dict[str, tuple[str, str, str]] = {}
+    positions: dict[tuple[str, int], str] = {}
+    for item in iter_questions(files, format=format, context=context):
+        if isinstance(item, ImportProblem):
+            bucket = result.unsupported if item.kind == "unsupported" else result.problems
+            if len(bucket) < MAX_PROBLEMS:
+                bucket.append(item)
+            continue
+        first = seen.get(item.external_id)
+        if first is not None:
+            result.problems.append(
+                ImportProblem(
+                    item.origin, f"duplicate external id {item.external_id!r} (first at {first})"
+                )
+            )
+            continue
+        seen[item.external_id] = item.origin
+        if item.item_set:
+            set_id = item.item_set["external_id"]
+            shape = (item.item_set["kind"], item.item_set["stimulus_html"], item.origin)
+            earlier = sets.setdefault(set_id, shape)
+            if earlier[:2] != shape[:2]:
+                result.problems.append(
+                    ImportProblem(
+                        item.origin,
+                        f"item set {set_id!r} has a different kind or stimulus than at {earlier[2]}",
+                    )
+                )
+            key = (set_id, item.item_set["position"])
+            if key in positions:
+                result.problems.append(
+                    ImportProblem(
+                        item.origin,
+                        f"item set {set_id!r} position {key[1]} is also used at {positions[key]}",
+                    )
+                )
+            positions[key] = item.origin
+        result.count += 1
+        if len(result.sample) < sample:
+            result.sample.append(item)
+        if result.spool is not None:
+            pickle.dump(item, result.spool, protocol=pickle.HIGHEST_PROTOCOL)
+    return result

@@ -1,0 +1,58 @@
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from questions.importing import ImportFile
+from questions.models import ImportJob
+from questions.services import ImportRejected, job_progress_writer, questions_import
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def run_import_job(job_id: int) -> str:
+    """Run one queued import. Claimed with a conditional UPDATE, so a redelivery is a no-op."""
+    started = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started_at=started, progress=0
+    )
+    if not claimed:
+        return "skipped"
+    job = ImportJob.objects.select_related("bank").get(pk=job_id)
+    progress = job_progress_writer(job)
+    try:
+        with job.upload.open("rb") as handle:
+            data = handle.read()
+        summary = questions_import(
+            bank=job.bank,
+            files=[ImportFile(job.filename or job.upload.name, data)],
+            format=job.format or "auto",
+            skip_unsupported=job.skip_unsupported,
+            now=started,
+            progress=progress,
+        )
+    except ImportRejected as exc:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, errors=exc.lines(), finished_at=timezone.now()
+        )
+        return "failed"
+    except Exception as exc:
+        logger.exception("import job %s crashed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED,
+            errors=[f"{job.filename}: the import stopped unexpectedly ({type(exc).__name__})"],
+            finished_at=timezone.now(),
+        )
+        return "failed"
+    finally:
+        progress.close()
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.DONE,
+        summary=summary.as_dict(),
+        progress=summary.total,
+        total=summary.total,
+        errors=[],
+        finished_at=timezone.now(),
+    )
+    return "done"
