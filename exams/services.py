@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q
 
@@ -302,7 +303,7 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
     """Start a sitting of `exam`: items are drawn once, here, and never change afterwards."""
     with transaction.atomic():
         # Serialise starts per user so a double click cannot use two attempts.
-        type(user).objects.select_for_update().get(pk=user.pk)
+        get_user_model().objects.select_for_update().get(pk=user.pk)
         assignment = None
         if not exam.is_public:
             assignments = available_assignments(user=user, exam=exam, now=now)
