@@ -270,7 +270,6 @@ def test_double_start_click_starts_one_block(attempt, t0):
 
 def test_sequential_set_locks_earlier_answers_on_moving_on(examinee, exam, bank, t0):
     from questions.models import ItemSet
-
     from tests.exams.conftest import make_question
 
     item_set = ItemSet.objects.create(
