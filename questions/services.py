@@ -107,6 +107,14 @@ def question_retire(*, question: Question, now: datetime) -> Question:
     return question
 
 
+def question_unretire(*, question: Question, now: datetime) -> Question:
+    """Put a retired question back into the pool for new exams."""
+    with transaction.atomic():
+        Question.objects.filter(pk=question.pk).update(is_retired=False)
+    question.is_retired = False
+    return question
+
+
 # --- media ---------------------------------------------------------------------------------
 
 

@@ -179,12 +179,6 @@ def question_detail(request: HttpRequest, question_uuid) -> HttpResponse:
     )
 
 
-def _question_unretire(*, question, now) -> None:
-    """Stand-in until questions.services offers question_unretire (requested from its owner)."""
-    with transaction.atomic():
-        type(question).objects.filter(pk=question.pk).update(is_retired=False)
-
-
 @require_POST
 @instructor_required
 def question_retire(request: HttpRequest, question_uuid) -> HttpResponse:
@@ -195,8 +189,7 @@ def question_retire(request: HttpRequest, question_uuid) -> HttpResponse:
         if form.cleaned_data["action"] == "retire":
             services.question_retire(question=question, now=now)
         else:
-            unretire = getattr(services, "question_unretire", _question_unretire)
-            unretire(question=question, now=now)
+            services.question_unretire(question=question, now=now)
         question.refresh_from_db(fields=["is_retired"])
     if request.htmx:
         return render(
