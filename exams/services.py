@@ -695,6 +695,9 @@ def item_visit(*, attempt: Attempt, position: int, now: datetime) -> AttemptBloc
             block.attempt = attempt
             if block.current_position != position:
                 _visit_locked(block=block, position=position, now=now)
+                # Reading and moving between items is activity too (the inactivity warning).
+                attempt.last_activity_at = now
+                attempt.save(update_fields=["last_activity_at"])
     if closed:
         raise BlockClosed("This block has ended.")
     return block

@@ -183,6 +183,7 @@ def block_end(request: HttpRequest, uuid) -> HttpResponse:
         {
             "attempt": attempt,
             "block": block,
+            "attempt_block": block,
             "unanswered": [r["position"] for r in rows if r["choice"] is None],
             "marked": [r["position"] for r in rows if r["is_marked"]],
             "clock": services.clock_state(attempt=attempt, now=now, block=block),
@@ -232,6 +233,8 @@ def _item_context(
     return {
         "attempt": attempt,
         "block": block,
+        # Inside a template's {% block %} tag Django's own `block` hides the variable above.
+        "attempt_block": block,
         "mode": attempt.mode,
         "tutor": tutor,
         "item": item,
@@ -370,6 +373,7 @@ def review_screen(request: HttpRequest, uuid) -> HttpResponse:
         {
             "attempt": attempt,
             "block": block,
+            "attempt_block": block,
             "rows": rows,
             "counts": counts,
             "show": show,

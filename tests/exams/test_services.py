@@ -395,3 +395,12 @@ def test_concurrent_saves_from_two_tabs_keep_the_newest(attempt, t0, django_db_b
         services.answer_save(attempt=attempt, position=4, seq=seq, choice=choice, now=now)
     assert Response.objects.get(block=block(attempt), position=4).choice == 3
     assert connection.vendor == "postgresql"
+
+
+def test_moving_between_items_counts_as_activity(attempt, t0, settings):
+    settings.INACTIVITY_WARNING_SECONDS = 300
+    attempt = started(attempt, t0)
+    services.item_visit(attempt=attempt, position=2, now=t0 + timedelta(minutes=5))
+    attempt.refresh_from_db()
+    state = services.clock_state(attempt=attempt, now=t0 + timedelta(minutes=7))
+    assert state["inactive"] is False
