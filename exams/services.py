@@ -452,6 +452,23 @@ def _lock(attempt: Attempt) -> Attempt:
     return Attempt.objects.select_for_update().get(pk=attempt.pk)
 
 
+def _lock_with_block(attempt: Attempt) -> tuple[Attempt, AttemptBlock | None]:
+    """Lock the attempt and its active block in one statement (the hot path of every save)."""
+    block = (
+        AttemptBlock.objects.select_for_update(of=("self", "attempt"))
+        .select_related("attempt")
+        .filter(attempt_id=attempt.pk, state=AttemptBlock.State.ACTIVE)
+        .first()
+    )
+    if block is not None:
+        return block.attempt, block
+    locked = _lock(attempt)
+    if locked.state == Attempt.State.IN_BLOCK:
+        # A block started between the two statements (another tab); now the lock is held.
+        return locked, _active_block(locked)
+    return locked, None
+
+
 def _active_block(attempt: Attempt) -> AttemptBlock | None:
     return attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
 
@@ -518,16 +535,22 @@ def _end_day(*, attempt: Attempt, now: datetime) -> None:
         )
 
 
-def _expire_locked(*, attempt: Attempt, now: datetime) -> tuple[bool, AttemptBlock | None]:
+def _expire_locked(
+    *, attempt: Attempt, now: datetime, active=UNSET
+) -> tuple[bool, AttemptBlock | None]:
     """With the attempt locked: close what the clock says is over.
 
-    Returns whether anything closed, and the block still active afterwards (if any).
+    Returns whether anything closed, and the block still active afterwards (if any). Callers
+    that already hold the active block pass it as `active`.
     """
     if attempt.state == Attempt.State.FINISHED:
         return False, None
     changed = False
-    # The attempt's state says whether a block is open, which spares a query between blocks.
-    block = _active_block(attempt) if attempt.state == Attempt.State.IN_BLOCK else None
+    if active is not UNSET:
+        block = active
+    else:
+        # The attempt's state says whether a block is open: no query between blocks.
+        block = _active_block(attempt) if attempt.state == Attempt.State.IN_BLOCK else None
     if block is not None and block.deadline_at and now > block.deadline_at + _grace():
         _close_block(
             attempt=attempt,
@@ -686,8 +709,8 @@ def item_visit(*, attempt: Attempt, position: int, now: datetime) -> AttemptBloc
     The returned block carries the locked, refreshed attempt as `block.attempt`.
     """
     with transaction.atomic():
-        attempt = _lock(attempt)
-        _, block = _expire_locked(attempt=attempt, now=now)
+        attempt, active = _lock_with_block(attempt)
+        _, block = _expire_locked(attempt=attempt, now=now, active=active)
         if block is None:
             closed = True
         else:
@@ -758,8 +781,8 @@ def answer_save(
     if seq < 1:
         raise ExamError("A save needs a positive sequence number.")
     with transaction.atomic():
-        attempt = _lock(attempt)
-        _, block = _expire_locked(attempt=attempt, now=now)
+        attempt, active = _lock_with_block(attempt)
+        _, block = _expire_locked(attempt=attempt, now=now, active=active)
         if block is None:
             closed = True
         else:
@@ -797,7 +820,7 @@ def _save_locked(
         response = Response.objects.select_related("version").get(block=block, position=position)
     except Response.DoesNotExist:
         raise ExamError("There is no such item in this block.") from None
-    result = SaveResult(response=response, attempt=attempt)
+    result = SaveResult(response=response, attempt=attempt, block=block)
     seqs = dict(response.field_seqs)
     update_fields: set[str] = set()
     for name, value in fields.items():
