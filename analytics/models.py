@@ -46,3 +46,20 @@ class ItemStatistic(models.Model):
     @property
     def p_value(self) -> float | None:
         return self.correct / self.responses if self.responses else None
+
+
+class ItemStatisticDue(models.Model):
+    """A question version whose cohort statistics must be recomputed.
+
+    A closing block marks its versions here instead of recomputing them inline: the examinee's
+    own results are ready at once, and the statistics of many blocks closing together are
+    recomputed in one batch (analytics.tasks.refresh_item_statistics).
+    """
+
+    version = models.OneToOneField(
+        QuestionVersion, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    queued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"statistics due for {self.version_id}"

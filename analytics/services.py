@@ -8,15 +8,16 @@ and the rebuild share the same aggregate queries, which is what keeps their resu
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 
-from analytics.models import BlockPerformance, ItemStatistic
+from analytics.models import BlockPerformance, ItemStatistic, ItemStatisticDue
 from exams.models import AttemptBlock, Response
-from questions.models import QuestionVersion, Tag
+from questions.models import Question, QuestionVersion, Tag
 
 logger = logging.getLogger(__name__)
 
@@ -61,18 +62,32 @@ def block_analytics_release(*, block_id: int, claimed_at: datetime) -> None:
 
 
 def _tag_performance_rows(block_ids: Iterable[int]) -> list[dict]:
-    """correct/total per (block, tag) over the profile tags; unanswered items count as wrong."""
-    return list(
-        Response.objects.filter(
-            block_id__in=list(block_ids), question__tags__kind__in=PROFILE_TAG_KINDS
-        )
-        .values("block_id", "attempt_id", tag_id=F("question__tags"))
-        .annotate(
-            total=Count("id"),
-            correct=Count("id", filter=Q(choice=F("version__key_index"))),
-        )
+    """correct/total per (block, tag) over the profile tags; unanswered items count as wrong.
+
+    Two indexed reads (the blocks' responses, then their questions' tags) and a count in
+    Python: a single join lets the planner start from the whole tag table, which grows with
+    the bank, instead of from the block's twenty responses.
+    """
+    responses = list(
+        Response.objects.filter(block_id__in=list(block_ids))
         .order_by()
+        .values_list("block_id", "attempt_id", "question_id", "choice", "version__key_index")
     )
+    tags_of: dict[int, list[int]] = defaultdict(list)
+    for question_id, tag_id in Question.tags.through.objects.filter(
+        question_id__in={r[2] for r in responses}, tag__kind__in=PROFILE_TAG_KINDS
+    ).values_list("question_id", "tag_id"):
+        tags_of[question_id].append(tag_id)
+    totals: dict[tuple[int, int, int], list[int]] = {}
+    for block_id, attempt_id, question_id, choice, key in responses:
+        for tag_id in tags_of[question_id]:
+            row = totals.setdefault((block_id, attempt_id, tag_id), [0, 0])
+            row[0] += 1
+            row[1] += int(choice is not None and choice == key)
+    return [
+        {"block_id": b, "attempt_id": a, "tag_id": t, "total": total, "correct": correct}
+        for (b, a, t), (total, correct) in totals.items()
+    ]
 
 
 def _replace_block_performance(*, block_ids: list[int], now: datetime) -> int:
@@ -186,18 +201,82 @@ def _refresh_locked(*, version_ids: list[int], now: datetime) -> int:
 
 
 def block_analytics_compute(*, block: AttemptBlock, now: datetime) -> None:
-    """Replace a closed block's performance rows, refresh its items' statistics, mark it done."""
+    """Replace a closed block's performance rows, mark its items' statistics due, mark it done.
+
+    The cohort statistics are left to `item_statistics_refresh_due`: when a whole cohort's block
+    time runs out at once, recomputing each item per block would queue hundreds of overlapping
+    recomputations ahead of the next examinee's own results.
+    """
+    blocks_analytics_compute(block_ids=[block.id], now=now)
+
+
+def blocks_analytics_compute(*, block_ids: list[int], now: datetime) -> None:
+    """`block_analytics_compute` for several closed blocks in one transaction and few queries."""
     with transaction.atomic():
-        block = AttemptBlock.objects.select_for_update().get(id=block.id)
-        if block.state != _CLOSED:
-            raise ValueError(f"block {block.id} is not closed; its analytics are not due")
-        _replace_block_performance(block_ids=[block.id], now=now)
-        item_statistics_refresh(
-            version_ids=block.responses.values_list("version_id", flat=True), now=now
+        blocks = list(
+            AttemptBlock.objects.select_for_update().filter(id__in=block_ids).order_by("id")
         )
-        AttemptBlock.objects.filter(id=block.id).update(
+        open_blocks = [b.id for b in blocks if b.state != _CLOSED]
+        if open_blocks or len(blocks) != len(set(block_ids)):
+            raise ValueError(f"blocks {open_blocks or block_ids} are not closed; not due")
+        _replace_block_performance(block_ids=block_ids, now=now)
+        ItemStatisticDue.objects.bulk_create(
+            [
+                ItemStatisticDue(version_id=v, queued_at=now)
+                for v in set(
+                    Response.objects.filter(block_id__in=block_ids)
+                    .order_by()
+                    .values_list("version_id", flat=True)
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        AttemptBlock.objects.filter(id__in=block_ids).update(
             analytics_state=AttemptBlock.AnalyticsState.DONE, analytics_done_at=now
         )
+
+
+def block_analytics_claim_more(*, now: datetime, limit: int) -> list[int]:
+    """Claim other closed blocks whose analytics are waiting, so one task does them together.
+
+    When a cohort's blocks all expire in the same sweep, hundreds of tasks are queued at once;
+    the first to run takes the whole backlog in one batch and the rest find nothing to do.
+    SKIP LOCKED lets several workers share a backlog without waiting on each other.
+    """
+    with transaction.atomic():
+        ids = list(
+            AttemptBlock.objects.select_for_update(skip_locked=True)
+            .filter(state=_CLOSED, analytics_state=AttemptBlock.AnalyticsState.PENDING)
+            .order_by("closed_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        AttemptBlock.objects.filter(id__in=ids).update(
+            analytics_state=AttemptBlock.AnalyticsState.CLAIMED, analytics_claimed_at=now
+        )
+    return ids
+
+
+def item_statistics_refresh_due(*, now: datetime, limit: int = 5000) -> int:
+    """Recompute the statistics of every version marked due, in one batch; returns the count.
+
+    The due rows are taken with SKIP LOCKED and deleted in the same transaction as the
+    recomputation, so two workers never do the same version and a failure leaves them due.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                DELETE FROM {ItemStatisticDue._meta.db_table} WHERE version_id IN (
+                    SELECT version_id FROM {ItemStatisticDue._meta.db_table}
+                    ORDER BY version_id LIMIT %s FOR UPDATE SKIP LOCKED
+                ) RETURNING version_id
+                """,  # noqa: S608 - the table name comes from model metadata
+                [limit],
+            )
+            version_ids = sorted(row[0] for row in cursor.fetchall())
+        if not version_ids:
+            return 0
+        return _refresh_locked(version_ids=version_ids, now=now)
 
 
 def blocks_due_for_analytics(*, now: datetime, limit: int) -> list[int]:
@@ -224,6 +303,7 @@ def analytics_sweep(*, now: datetime, limit: int = 200) -> int:
             logger.exception("analytics sweep: block %s failed; it stays due", block_id)
             continue
         done += 1
+    item_statistics_refresh_due(now=now)
     return done
 
 
@@ -246,6 +326,7 @@ def analytics_rebuild(*, now: datetime) -> dict[str, int]:
     ItemStatistic.objects.exclude(version_id__in=delivered).delete()
     version_ids = sorted(set(delivered.order_by().values_list("version_id", flat=True)))
     statistics = 0
+    ItemStatisticDue.objects.filter(version_id__in=version_ids).delete()
     for start in range(0, len(version_ids), REBUILD_BATCH):
         statistics += item_statistics_refresh(
             version_ids=version_ids[start : start + REBUILD_BATCH], now=now

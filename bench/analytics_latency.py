@@ -50,8 +50,9 @@ PREFIX = "latency-"
 
 
 def seed(n_blocks: int) -> list:
-    Bank.objects.filter(slug="latency-bank").delete()
+    # Users first: their responses protect the bank's questions from deletion.
     User.objects.filter(username__startswith=PREFIX).delete()
+    Bank.objects.filter(slug="latency-bank").delete()
     owner = User.objects.create(username=PREFIX + "owner", role="instructor")
     bank = Bank.objects.create(slug="latency-bank", name="Latency bank")
     tags = {
@@ -97,6 +98,12 @@ def seed(n_blocks: int) -> list:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--blocks", type=int, default=200)
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="end the blocks evenly over this many seconds (0: all at once, the worst case)",
+    )
     args = parser.parse_args()
     if settings.CELERY_TASK_ALWAYS_EAGER:
         print("set CELERY_BROKER_URL to a Redis database for this benchmark", file=sys.stderr)
@@ -136,12 +143,17 @@ def main() -> int:
                 raise SystemExit("worker did not start")
         started = time.monotonic()
 
-        def end(attempt):
+        def end(item):
+            index, attempt = item
+            if args.spread:
+                time.sleep(
+                    max(0.0, started + index * args.spread / len(attempts) - time.monotonic())
+                )
             services.block_end(attempt=attempt, now=timezone.now())
             connection.close()
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(end, attempts))
+            list(pool.map(end, enumerate(attempts)))
         ended_in = time.monotonic() - started
         ids = [a.id for a in attempts]
         wait_until = time.monotonic() + 120
@@ -164,6 +176,7 @@ def main() -> int:
     missing = sum(1 for _, done in rows if done is None)
     q = statistics.quantiles(delays, n=100) if len(delays) > 1 else delays * 99
     print(
+        f"\nspread: {args.spread:g} s"
         "\n| blocks ended | ending took (s) | p50 delay (s) | p95 (s) | p99 (s) | max (s) "
         "| never computed |\n| --- | --- | --- | --- | --- | --- | --- |\n"
         f"| {len(rows)} | {ended_in:.1f} | {statistics.median(delays):.2f} | {q[94]:.2f} "

@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exams.tasks.close_expired_blocks",
         "schedule": float(SWEEP_INTERVAL_SECONDS),
     },
+    "refresh-item-statistics": {
+        "task": "analytics.tasks.refresh_item_statistics",
+        "schedule": float(SWEEP_INTERVAL_SECONDS),
+    },
     "sweep-missing-analytics": {
         "task": "analytics.tasks.sweep_missing_analytics",
         "schedule": float(SWEEP_INTERVAL_SECONDS * 4),

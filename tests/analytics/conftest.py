@@ -167,3 +167,11 @@ class Build:
 @pytest.fixture
 def build(t0, instructor) -> Build:
     return Build(t0=t0, owner=instructor)
+
+
+def compute_block_and_items(*, block, now):
+    """What the worker does for a closed block: its analytics, then the due item statistics."""
+    from analytics import services
+
+    services.block_analytics_compute(block=block, now=now)
+    services.item_statistics_refresh_due(now=now)

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from analytics import services
 from analytics.models import BlockPerformance, ItemStatistic
 from exams.models import AttemptBlock
+from tests.analytics.conftest import compute_block_and_items
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def cohort(build, django_user_model):
 def test_rebuild_gives_exactly_the_incremental_numbers(cohort, t0):
     for block in cohort:
         if block.state == "closed":
-            services.block_analytics_compute(block=block, now=t0)
+            compute_block_and_items(block=block, now=t0)
     incremental = _snapshot()
     assert incremental[0] and incremental[1]
     BlockPerformance.objects.all().delete()

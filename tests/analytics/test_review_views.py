@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from analytics import services
+from tests.analytics.conftest import compute_block_and_items
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,8 @@ def exam_in_progress(build, examinee, other_examinee, t0):
     # A peer answered v1 wrong with B in 80 s.
     peer = build.closed_block(user=other_examinee, answers=[(v1, 1)])
     peer.responses.update(time_spent_ms=80_000)
-    services.block_analytics_compute(block=peer, now=t0)
-    services.block_analytics_compute(block=closed, now=t0)
+    compute_block_and_items(block=peer, now=t0)
+    compute_block_and_items(block=closed, now=t0)
     return attempt, [v1, v2, v3, v4, v5]
 
 

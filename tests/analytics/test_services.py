@@ -5,6 +5,7 @@ import pytest
 from analytics import services
 from analytics.models import BlockPerformance, ItemStatistic
 from exams.models import AttemptBlock
+from tests.analytics.conftest import compute_block_and_items
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_block_performance_counts_correct_and_total_per_outline_tag(
     # right, wrong, omitted, right
     block = build.closed_block(user=examinee, answers=[(v1, 0), (v2, 0), (v3, None), (v4, 0)])
 
-    services.block_analytics_compute(block=block, now=t0)
+    compute_block_and_items(block=block, now=t0)
 
     assert _performance(block) == {
         "discipline:medicine": (1, 2),
@@ -56,7 +57,7 @@ def test_unanswered_item_counts_as_wrong(build, examinee, t0):
     v = build.question(key=3, tags=("system:renal",))
     block = build.closed_block(user=examinee, answers=[(v, None)])
 
-    services.block_analytics_compute(block=block, now=t0)
+    compute_block_and_items(block=block, now=t0)
 
     assert _performance(block) == {"system:renal": (0, 1)}
     assert _stat(v) == (1, 0, 0, [0, 0, 0, 0, 0], None)
@@ -78,7 +79,7 @@ def test_item_statistics_pool_every_closed_block_and_ignore_open_ones(
     build.response(block=block, position=1, version=v1, choice=0, time_ms=60_000)
     build.response(block=block, position=2, version=v2, choice=None, time_ms=70_000)
 
-    services.block_analytics_compute(block=block, now=t0)
+    compute_block_and_items(block=block, now=t0)
 
     # v1: A once (mine, right), B once (earlier); median of 30 s and 60 s.
     assert _stat(v1) == (2, 2, 1, [1, 1, 0, 0, 0], 45_000)
@@ -90,9 +91,9 @@ def test_computing_a_block_twice_gives_the_same_rows(build, examinee, four_items
     v1, v2, v3, v4 = four_items
     block = build.closed_block(user=examinee, answers=[(v1, 0), (v2, 0), (v3, None), (v4, 1)])
 
-    services.block_analytics_compute(block=block, now=t0)
+    compute_block_and_items(block=block, now=t0)
     first = (_performance(block), [_stat(v) for v in four_items])
-    services.block_analytics_compute(block=block, now=t0 + timedelta(minutes=1))
+    compute_block_and_items(block=block, now=t0 + timedelta(minutes=1))
 
     assert (_performance(block), [_stat(v) for v in four_items]) == first
     assert BlockPerformance.objects.filter(block=block).count() == 5
@@ -102,7 +103,7 @@ def test_computing_a_block_twice_gives_the_same_rows(build, examinee, four_items
 def test_compute_marks_the_block_done(build, examinee, four_items, t0):
     block = build.closed_block(user=examinee, answers=[(four_items[0], 0)])
 
-    services.block_analytics_compute(block=block, now=t0)
+    compute_block_and_items(block=block, now=t0)
 
     block.refresh_from_db()
     assert block.analytics_state == AttemptBlock.AnalyticsState.DONE
@@ -115,7 +116,7 @@ def test_compute_refuses_a_block_that_is_still_open(build, examinee, four_items,
     build.response(block=block, position=1, version=four_items[0], choice=0)
 
     with pytest.raises(ValueError, match="not closed"):
-        services.block_analytics_compute(block=block, now=t0)
+        compute_block_and_items(block=block, now=t0)
     assert not ItemStatistic.objects.exists()
 
 
@@ -124,9 +125,9 @@ def test_a_later_block_updates_the_statistics_of_shared_items(
 ):
     v1 = four_items[0]
     first = build.closed_block(user=examinee, answers=[(v1, 0)])
-    services.block_analytics_compute(block=first, now=t0)
+    compute_block_and_items(block=first, now=t0)
     second = build.closed_block(user=other_examinee, answers=[(v1, 2)])
-    services.block_analytics_compute(block=second, now=t0)
+    compute_block_and_items(block=second, now=t0)
 
     assert _stat(v1) == (2, 2, 1, [1, 0, 1, 0, 0], 60_000)
 
@@ -177,3 +178,21 @@ def test_sweep_computes_pending_and_stale_blocks_but_not_fresh_claims(
     }
     # The statistic reads every closed block, including the one still claimed elsewhere.
     assert _stat(v1)[:4] == (3, 3, 1, [1, 1, 1, 0, 0])
+
+
+def test_block_analytics_leave_item_statistics_due_for_one_batch(build, examinee, four_items, t0):
+    from analytics import services as analytics_services
+    from analytics.models import ItemStatistic, ItemStatisticDue
+
+    v1, v2, v3, v4 = four_items
+    closed_block = build.closed_block(
+        user=examinee, answers=[(v1, 0), (v2, 1), (v3, None), (v4, 0)]
+    )
+    analytics_services.block_analytics_compute(block=closed_block, now=t0)
+    assert closed_block.performance.exists()
+    due = set(ItemStatisticDue.objects.values_list("version_id", flat=True))
+    assert due == {v1.id, v2.id, v3.id, v4.id}
+    assert not ItemStatistic.objects.exists()
+    assert analytics_services.item_statistics_refresh_due(now=t0) == len(due)
+    assert not ItemStatisticDue.objects.exists()
+    assert set(ItemStatistic.objects.values_list("version_id", flat=True)) == due

@@ -182,3 +182,20 @@ def test_real_worker_computes_a_closed_block(build, examinee, celery_worker_proc
     }
     assert rows == {"renal": (1, 2), "diagnosis": (1, 1)}
     assert ItemStatistic.objects.get(version=v2).answered == 0
+
+
+@pytest.mark.django_db
+def test_one_task_takes_the_waiting_backlog_in_a_batch(build, examinee, other_examinee):
+    v1 = build.question(key=0, tags=("system:renal",))
+    blocks = [
+        build.closed_block(user=user, answers=[(v1, choice)])
+        for user, choice in ((examinee, 0), (other_examinee, 1))
+    ]
+    AttemptBlock.objects.filter(id__in=[b.id for b in blocks]).update(analytics_state="pending")
+
+    assert tasks.compute_block_analytics(blocks[0].id) == "done"
+    # The second block was waiting too: it was computed in the same batch.
+    assert set(AttemptBlock.objects.values_list("analytics_state", flat=True)) == {"done"}
+    assert tasks.compute_block_analytics(blocks[1].id) == "skipped"
+    assert BlockPerformance.objects.filter(block=blocks[1], correct=0, total=1).exists()
+    assert BlockPerformance.objects.filter(block=blocks[0], correct=1, total=1).exists()
