@@ -89,7 +89,21 @@ def _largest_remainder(weights: dict[str, float], total: int) -> dict[str, int]:
     return counts
 
 
-def _tag_of(question: Question, kind: str) -> str | None:
+@dataclass(frozen=True, slots=True)
+class PoolItem:
+    """What the draw needs of a question, read without building model instances."""
+
+    pk: int
+    current_version_id: int
+    item_set_id: int | None
+    set_position: int | None
+    discipline: str | None
+    system: str | None
+
+
+def _tag_of(question, kind: str) -> str | None:
+    if isinstance(question, PoolItem):
+        return question.discipline if kind == Tag.Kind.DISCIPLINE else question.system
     for tag in question.tags.all():
         if tag.kind == kind:
             return tag.slug
@@ -174,11 +188,43 @@ def pack_blocks(
     return result
 
 
-def _pool_for(banks) -> list[Question]:
-    return list(
-        Question.objects.filter(
-            bank__in=banks, is_retired=False, current_version__isnull=False
-        ).prefetch_related("tags")
+def pool_items(questions) -> list[PoolItem]:
+    """The draw's view of a question queryset: two flat reads, whatever the bank's size.
+
+    A start spike (a whole cohort pressing Start together) runs this once per examinee, so it
+    avoids model instances and per-question tag prefetches.
+    """
+    rows = list(
+        questions.order_by("pk").values_list(
+            "pk", "current_version_id", "item_set_id", "set_position"
+        )
+    )
+    first_tag: dict[tuple[int, str], str] = {}
+    for question_id, kind, slug in (
+        Question.tags.through.objects.filter(
+            question_id__in=questions.values("pk"),
+            tag__kind__in=(Tag.Kind.DISCIPLINE, Tag.Kind.SYSTEM),
+        )
+        .order_by("tag__slug")
+        .values_list("question_id", "tag__kind", "tag__slug")
+    ):
+        first_tag.setdefault((question_id, kind), slug)
+    return [
+        PoolItem(
+            pk=pk,
+            current_version_id=version_id,
+            item_set_id=item_set_id,
+            set_position=set_position,
+            discipline=first_tag.get((pk, Tag.Kind.DISCIPLINE)),
+            system=first_tag.get((pk, Tag.Kind.SYSTEM)),
+        )
+        for pk, version_id, item_set_id, set_position in rows
+    ]
+
+
+def _pool_for(banks) -> list[PoolItem]:
+    return pool_items(
+        Question.objects.filter(bank__in=banks, is_retired=False, current_version__isnull=False)
     )
 
 
@@ -289,7 +335,7 @@ def _create_attempt(
                 attempt=attempt,
                 block=block_row,
                 position=pos + 1,
-                question=question,
+                question_id=question.pk,
                 version_id=question.current_version_id,
             )
             for block_row, questions in zip(block_rows, blocks, strict=True)
@@ -412,10 +458,8 @@ def practice_create(
         raise ExamError(f"Unknown mode {mode!r}.")
     rng = rng or random.Random()
     with transaction.atomic():
-        candidates = list(
-            practice_pool(
-                user=user, pool=pool, disciplines=disciplines, systems=systems, now=now
-            ).prefetch_related("tags")
+        candidates = pool_items(
+            practice_pool(user=user, pool=pool, disciplines=disciplines, systems=systems, now=now)
         )
         if not candidates:
             raise ExamError("No questions match these choices. Widen the subjects or the pool.")
