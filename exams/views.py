@@ -144,7 +144,11 @@ def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
 def clock(request: HttpRequest, uuid) -> JsonResponse:
     now = timezone.now()
     attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
-    return JsonResponse(services.clock_state(attempt=attempt, now=now))
+    block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
+    last_seq = services.block_last_seq(attempt=attempt, block=block)
+    return JsonResponse(
+        services.clock_state(attempt=attempt, now=now, block=block, last_seq=last_seq)
+    )
 
 
 @require_POST
@@ -255,7 +259,12 @@ def _item_context(
         "review_screen_url": reverse("exams:review_screen", args=[attempt.uuid]),
         "end_block_url": reverse("exams:block_end", args=[attempt.uuid]),
         "lab_values_url": reverse("exams:lab_values"),
-        "clock": services.clock_state(attempt=attempt, now=now, block=block),
+        "clock": services.clock_state(
+            attempt=attempt,
+            now=now,
+            block=block,
+            last_seq=max((s for r in responses for s in r.field_seqs.values()), default=0),
+        ),
     }
 
 
@@ -328,7 +337,12 @@ def save(request: HttpRequest, uuid, position: int) -> HttpResponse:
                 "ok": True,
                 "applied": result.applied,
                 "stale": result.stale,
-                "clock": services.clock_state(attempt=result.attempt, now=now, block=result.block),
+                "clock": services.clock_state(
+                    attempt=result.attempt,
+                    now=now,
+                    block=result.block,
+                    last_seq=form.cleaned_data["seq"],
+                ),
             }
         )
     next_position = form.cleaned_data.get("go")
