@@ -6,6 +6,7 @@ whose content changed, as new versions. docs/demo-content.md describes what is b
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,6 @@ from questions.services import ImportRejected, ImportSummary, questions_import
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_FILES = ("original.jsonl", "medqa_step2ck.jsonl")
 DEMO_PASSWORD = "mockboard-demo"  # noqa: S105 - the published demo password
-DEMO_URL = "http://127.0.0.1:8000/"
 BANK_SLUG = "demo-step2ck"
 BANK_NAME = "Step 2 CK demo bank"
 BANK_DESCRIPTION = (
@@ -167,7 +167,7 @@ class Command(BaseCommand):
                     f"{result.blueprints_created}; exams created: {result.exams_created}",
                     f"  accounts created: {created}",
                     "  ------------------------------------------------------------",
-                    f"  Open {DEMO_URL}",
+                    f"  Open http://127.0.0.1:{os.environ.get('PORT', '8000')}/",
                     f"  Examinee:   username examinee     password {DEMO_PASSWORD}",
                     f"  Instructor: username instructor   password {DEMO_PASSWORD}",
                     "  (passwords are set only when the accounts are first created)",
