@@ -563,22 +563,16 @@ def _end_day(*, attempt: Attempt, now: datetime) -> None:
         )
 
 
-def _expire_locked(
-    *, attempt: Attempt, now: datetime, active=UNSET
-) -> tuple[bool, AttemptBlock | None]:
+def _expire_locked(*, attempt: Attempt, now: datetime) -> tuple[bool, AttemptBlock | None]:
     """With the attempt locked: close what the clock says is over.
 
-    Returns whether anything closed, and the block still active afterwards (if any). Callers
-    that already hold the active block pass it as `active`.
+    Returns whether anything closed, and the block still active afterwards (if any).
     """
     if attempt.state == Attempt.State.FINISHED:
         return False, None
     changed = False
-    if active is not UNSET:
-        block = active
-    else:
-        # The attempt's state says whether a block is open: no query between blocks.
-        block = _active_block(attempt) if attempt.state == Attempt.State.IN_BLOCK else None
+    # The attempt's state says whether a block is open: no query between blocks.
+    block = _active_block(attempt) if attempt.state == Attempt.State.IN_BLOCK else None
     if block is not None and block.deadline_at and now > block.deadline_at + _grace():
         _close_block(
             attempt=attempt,
@@ -884,7 +878,9 @@ def _save_locked(
     # inactivity warning (minutes) and a floor for new tabs' sequence numbers, which
     # `block_last_seq` computes exactly from the block's responses when a page loads. Skipping
     # it on most saves is one statement less on the hottest path.
-    if result.applied and now - attempt.last_activity_at >= ACTIVITY_RESOLUTION:
+    # Any save is activity, even an empty one (the browser sends one when the examinee comes
+    # back from the "unauthorised break" dialog).
+    if now - attempt.last_activity_at >= ACTIVITY_RESOLUTION:
         attempt.last_seq = max(attempt.last_seq, seq)
         attempt.last_activity_at = now
         attempt.save(update_fields=["last_seq", "last_activity_at"])

@@ -404,3 +404,13 @@ def test_moving_between_items_counts_as_activity(attempt, t0, settings):
     attempt.refresh_from_db()
     state = services.clock_state(attempt=attempt, now=t0 + timedelta(minutes=7))
     assert state["inactive"] is False
+
+
+def test_an_empty_save_after_a_long_pause_counts_as_activity(attempt, t0, settings):
+    settings.INACTIVITY_WARNING_SECONDS = 300
+    attempt = started(attempt, t0)
+    later = t0 + timedelta(minutes=8)
+    assert services.clock_state(attempt=attempt, now=later)["inactive"] is True
+    services.answer_save(attempt=attempt, position=1, seq=1, now=later)
+    attempt.refresh_from_db()
+    assert services.clock_state(attempt=attempt, now=later)["inactive"] is False
