@@ -268,11 +268,16 @@ def _item_context(
     }
 
 
+PREFETCH_HEADER = "X-Mockboard-Prefetch"
+
+
 @require_GET
 @login_required
 def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
     now = timezone.now()
     attempt = _own_attempt(request, uuid)
+    if request.headers.get(PREFETCH_HEADER) == "1":
+        return _item_prefetch(request, attempt=attempt, position=position, now=now)
     try:
         block = services.item_visit(attempt=attempt, position=position, now=now)
     except services.BlockClosed:
@@ -292,6 +297,28 @@ def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
     )
     template = "exams/_item_partial.html" if request.htmx else "exams/item.html"
     return render(request, template, context)
+
+
+def _item_prefetch(request: HttpRequest, *, attempt: Attempt, position: int, now) -> HttpResponse:
+    """An item of the open block, fetched ahead so the examinee can move around offline.
+
+    Read-only: it does not move the server's current item, measure time or lock a sequential
+    set, and it never carries tutor content (the key), whatever the mode.
+    """
+    attempt = services.attempt_refresh(attempt=attempt, now=now)
+    block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
+    if block is None:
+        raise Http404("No open block.")
+    responses = list(
+        Response.objects.filter(block=block)
+        .select_related("version", "question__item_set")
+        .order_by("position")
+    )
+    context = _item_context(
+        attempt=attempt, block=block, responses=responses, position=position, now=now
+    )
+    context["tutor"] = None
+    return render(request, "exams/_item_partial.html", context)
 
 
 @require_POST

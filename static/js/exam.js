@@ -1336,12 +1336,43 @@
     }
   }
 
+  // Fetch every other item of the open block ahead (read-only on the server: no visit, no
+  // lock, never the key), so the examinee can keep moving between items and answering while
+  // the connection is down. Changes made offline are drawn on top from the save queue.
+  let prefetchRun = 0;
+  async function prefetchBlock(swap) {
+    const run = ++prefetchRun;
+    const urls = $$(".nav-item[data-pos]", swap)
+      .map((a) => a.href)
+      .filter((u) => !pageCache.has(cacheKey(u)));
+    for (const url of urls) {
+      if (run !== prefetchRun || Net.offline) return;
+      try {
+        const res = await fetch(url, {
+          credentials: "same-origin",
+          cache: "no-store",
+          headers: { "X-Mockboard-Prefetch": "1", "HX-Request": "true" },
+        });
+        if (!res.ok || res.redirected) return;
+        const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+        const fresh = doc.getElementById("exam-swap");
+        if (!fresh || pageCache.has(cacheKey(url))) continue;
+        pageCache.set(cacheKey(url), fresh.outerHTML);
+      } catch (e) {
+        return; // offline: what was fetched so far is kept
+      }
+      // Gentle on the server: a full cohort loads its blocks at the same moment.
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   function afterSwap(swap, { fromServer, focus = true }) {
     if (swap.dataset.title) document.title = swap.dataset.title + " · Mockboard";
     if (swap.dataset.screen === "item") {
       if (fromServer) {
         readNav(swap);
         pageCache.set(cacheKey(swap.dataset.url), swap.outerHTML);
+        if (!prefetchRun) setTimeout(() => prefetchBlock(swap), 1500);
       }
       const stem = $("#stem", swap);
       setHighlights(stem, getHighlights(stem));

@@ -222,3 +222,29 @@ def test_clock_json_is_the_servers(examinee_client, live_attempt):
     body = examinee_client.get(reverse("exams:clock", args=[live_attempt.uuid])).json()
     assert body["state"] == "in_block" and body["block_number"] == 1
     assert json.loads(json.dumps(body)) == body
+
+
+def test_prefetch_reads_an_item_without_visiting_or_locking(examinee_client, live_attempt):
+    url = reverse("exams:item", args=[live_attempt.uuid, 4])
+    response = examinee_client.get(url, HTTP_X_MOCKBOARD_PREFETCH="1")
+    assert response.status_code == 200
+    assert 'id="exam-swap"' in response.content.decode()
+    block = live_attempt.blocks.get(number=1)
+    assert block.current_position == 1
+
+
+def test_prefetch_never_carries_tutor_content(examinee_client, examinee, tutor_exam):
+    now = timezone.now()
+    attempt = services.attempt_start(user=examinee, exam=tutor_exam, now=now)
+    attempt = services.block_start(attempt=attempt, now=now)
+    services.answer_save(attempt=attempt, position=2, seq=1, choice=0, now=now)
+    url = reverse("exams:item", args=[attempt.uuid, 2])
+    body = examinee_client.get(url, HTTP_X_MOCKBOARD_PREFETCH="1").content.decode()
+    assert "SECRET-EXPLANATION" not in body
+    assert "SECRET-EXPLANATION" in examinee_client.get(url).content.decode()
+
+
+def test_prefetch_of_someone_elses_attempt_is_404(client, other_examinee, live_attempt):
+    client.force_login(other_examinee)
+    url = reverse("exams:item", args=[live_attempt.uuid, 2])
+    assert client.get(url, HTTP_X_MOCKBOARD_PREFETCH="1").status_code == 404

@@ -1,0 +1,60 @@
+"""Offline, the examinee can still move to items never opened and answer them."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_items_never_opened_can_be_answered_offline(
+    live_server, page, context, login, examinee, make_exam
+):
+    from exams.models import Attempt, AttemptBlock, Response
+
+    make_exam(title="E2E offline", slug="e2e-offline", blocks=1, items=3, minutes=10)
+    login(page, "ada")
+    page.once("dialog", lambda d: d.accept())
+    page.click("text=Start exam")
+    page.wait_for_selector("#start-block")
+    page.click("#start-block")
+    page.wait_for_selector('#exam-swap[data-screen="item"][data-position="1"]')
+    attempt = Attempt.objects.get(user=examinee)
+    block = attempt.blocks.get(state=AttemptBlock.State.ACTIVE)
+
+    # The other items are fetched ahead without moving the server's current item.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if (
+            page.evaluate(
+                "() => performance.getEntriesByType('resource')"
+                ".filter(e => /item\\/3\\//.test(e.name)).length"
+            )
+            > 0
+        ):
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)
+    block.refresh_from_db()
+    assert block.current_position == 1
+
+    context.set_offline(True)
+    page.click('.nav-item[data-pos="3"]')
+    page.wait_for_selector('#exam-swap[data-position="3"]')
+    page.click('label[for="opt-1"]')
+    page.click('.nav-item[data-pos="2"]')
+    page.wait_for_selector('#exam-swap[data-position="2"]')
+    page.click('label[for="opt-4"]')
+    assert Response.objects.get(block=block, position=3).choice is None
+
+    context.set_offline(False)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        got = dict(Response.objects.filter(block=block).values_list("position", "choice"))
+        if got[3] == 1 and got[2] == 4:
+            break
+        time.sleep(0.3)
+    got = dict(Response.objects.filter(block=block).values_list("position", "choice"))
+    assert (got[2], got[3]) == (4, 1)
