@@ -26,23 +26,3 @@ urlpatterns = [
     path("bench/bare/<uuid:uuid>/", bare_update, name="bench_bare"),
     path("", include("config.urls")),
 ]
-
-
-class UnwrapUserMiddleware:
-    """Bench-only workaround, on with BENCH_UNWRAP_USER=1 (off by default).
-
-    An earlier exams.services.attempt_start locked `type(user).objects...`, which fails with
-    AttributeError (HTTP 500) when `user` is the SimpleLazyObject AuthenticationMiddleware puts
-    on every request, so POST /exams/<uuid>/start/ could not work over HTTP (since fixed with
-    get_user_model()). Handing views the real User object costs nothing measurable, because
-    login_required loads the user on every exam request anyway.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            request.user = user._wrapped
-        return self.get_response(request)

@@ -10,10 +10,3 @@ from config.settings import DATABASES
 ROOT_URLCONF = "bench.bareview"
 # Production keeps connections for 60 s; a benchmark must not measure reconnects either way.
 DATABASES["default"]["CONN_MAX_AGE"] = 600
-
-if env_bool("BENCH_UNWRAP_USER", False):  # noqa: F405
-    MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405
-    MIDDLEWARE.insert(
-        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-        "bench.bareview.UnwrapUserMiddleware",
-    )
