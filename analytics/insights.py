@@ -316,7 +316,7 @@ def sparse_item_analysis(matrix: ResponseMatrix) -> dict[str, Any]:
     exposure = n_i[many]
     mean_var = float((var[many] * exposure).sum() / exposure.sum()) if exposure.sum() else 0.0
     rows = count > 0
-    test = psychometrics._test_statistics(
+    test = psychometrics.total_score_statistics(
         pct[rows] * k, k, k * mean_var, _ZERO_VARIANCE * max(k, 1) ** 2
     )
     return {"items": items, "test": test, "items_per_attempt": k}

@@ -139,10 +139,12 @@ def item_analysis(
             }
         )
     item_variance_sum = float(stats["variance"].sum()) if stats else 0.0
-    return {"items": items, "test": _test_statistics(totals, k, item_variance_sum, zero)}
+    return {"items": items, "test": total_score_statistics(totals, k, item_variance_sum, zero)}
 
 
-def _test_statistics(totals: np.ndarray, k: int, item_variance_sum: float, zero: float) -> dict:
+def total_score_statistics(
+    totals: np.ndarray, k: int, item_variance_sum: float, zero: float
+) -> dict:
     n = len(totals)
     result: dict[str, Any] = dict.fromkeys(
         ("mean", "median", "sd", "skewness", "kurtosis", "alpha", "error_ratio", "standard_error")
