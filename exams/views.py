@@ -104,7 +104,6 @@ def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
         block = attempt.blocks.get(state=AttemptBlock.State.ACTIVE)
         return redirect("exams:item", attempt.uuid, block.current_position)
     clock = services.clock_state(attempt=attempt, now=now)
-    summary = services.time_summary(attempt=attempt, now=now)
     if attempt.state == Attempt.State.TUTORIAL:
         return render(
             request,
@@ -115,6 +114,7 @@ def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
                 "end_tutorial_url": reverse("exams:tutorial_end", args=[attempt.uuid]),
             },
         )
+    summary = services.time_summary(attempt=attempt, now=now)
     if attempt.state == Attempt.State.BETWEEN_BLOCKS:
         return render(
             request,
@@ -271,6 +271,14 @@ def _item_context(
 PREFETCH_HEADER = "X-Mockboard-Prefetch"
 
 
+def _block_responses(block: AttemptBlock, *, with_statistics: bool) -> list[Response]:
+    """One query for the whole block: responses with version, question and item set joined."""
+    related = ["version", "question__item_set"]
+    if with_statistics:
+        related.append("version__statistic")
+    return list(Response.objects.filter(block=block).select_related(*related).order_by("position"))
+
+
 @require_GET
 @login_required
 def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
@@ -285,13 +293,7 @@ def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
     except services.ExamError:
         raise Http404("No such item.") from None
     attempt = block.attempt
-    # One query for the whole block: responses with version, question and item set joined.
-    related = ["version", "question__item_set"]
-    if attempt.mode == Exam.Mode.TUTOR:
-        related.append("version__statistic")
-    responses = list(
-        Response.objects.filter(block=block).select_related(*related).order_by("position")
-    )
+    responses = _block_responses(block, with_statistics=attempt.mode == Exam.Mode.TUTOR)
     context = _item_context(
         attempt=attempt, block=block, responses=responses, position=position, now=now
     )
@@ -309,11 +311,7 @@ def _item_prefetch(request: HttpRequest, *, attempt: Attempt, position: int, now
     block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
     if block is None:
         raise Http404("No open block.")
-    responses = list(
-        Response.objects.filter(block=block)
-        .select_related("version", "question__item_set")
-        .order_by("position")
-    )
+    responses = _block_responses(block, with_statistics=False)
     context = _item_context(
         attempt=attempt, block=block, responses=responses, position=position, now=now
     )
