@@ -175,3 +175,8 @@ def compute_block_and_items(*, block, now):
 
     services.block_analytics_compute(block=block, now=now)
     services.item_statistics_refresh_due(now=now)
+
+
+# The insights tests' cohorts live in their own module; importing the fixtures here makes them
+# visible to every test module in this folder without importing fixtures into test modules.
+from tests.analytics.insights_world import cohort_history, fixed_form  # noqa: E402, F401

@@ -13,12 +13,10 @@ from django.urls import reverse
 
 from analytics import psychometrics
 from exams.models import Cohort
-from tests.analytics.test_insights import (
+from tests.analytics.insights_world import (
     FIXED_CHOICES,
     FIXED_CORRECT,
     Builder,
-    cohort_history,  # noqa: F401 - fixture
-    fixed_form,  # noqa: F401 - fixture
     make_users,
 )
 
@@ -34,7 +32,7 @@ def exam_urls(exam):
 
 
 @pytest.fixture
-def every_url(fixed_form, instructor):  # noqa: F811
+def every_url(fixed_form, instructor):
     build, exam = fixed_form
     cohort = Cohort.objects.create(owner=instructor, name="Spring")
     return [
@@ -72,7 +70,7 @@ def test_pages_only_answer_get(instructor_client, every_url):
         assert instructor_client.post(url).status_code == 405, url
 
 
-def test_unknown_uuid_is_not_found(instructor_client, fixed_form):  # noqa: F811
+def test_unknown_uuid_is_not_found(instructor_client, fixed_form):
     _, exam = fixed_form
     url = reverse("insights:exam_stats", args=["00000000-0000-0000-0000-000000000000"])
     assert instructor_client.get(url).status_code == 404
@@ -80,7 +78,7 @@ def test_unknown_uuid_is_not_found(instructor_client, fixed_form):  # noqa: F811
 
 def test_exam_page_shows_psychometrics_figures_for_the_same_data(
     instructor_client,
-    fixed_form,  # noqa: F811
+    fixed_form,
 ):
     _, exam = fixed_form
     response = instructor_client.get(reverse("insights:exam_stats", args=[exam.uuid]))
@@ -103,7 +101,7 @@ def test_exam_page_shows_psychometrics_figures_for_the_same_data(
     assert "style=" not in body and "<script>" not in body
 
 
-def test_exam_page_sorts_items_on_request(instructor_client, fixed_form):  # noqa: F811
+def test_exam_page_sorts_items_on_request(instructor_client, fixed_form):
     _, exam = fixed_form
     url = reverse("insights:exam_stats", args=[exam.uuid])
     response = instructor_client.get(url, {"sort": "-facility"})
@@ -121,7 +119,7 @@ def read_csv(response):
 
 def test_items_csv_lists_every_item_with_its_statistics(
     instructor_client,
-    fixed_form,  # noqa: F811
+    fixed_form,
 ):
     _, exam = fixed_form
     response = instructor_client.get(reverse("insights:exam_items_csv", args=[exam.uuid]))
@@ -135,7 +133,7 @@ def test_items_csv_lists_every_item_with_its_statistics(
     assert rows[3][-1] == "low_discrimination"
 
 
-def test_attempts_csv_has_one_row_per_attempt(instructor_client, fixed_form):  # noqa: F811
+def test_attempts_csv_has_one_row_per_attempt(instructor_client, fixed_form):
     _, exam = fixed_form
     response = instructor_client.get(reverse("insights:exam_attempts_csv", args=[exam.uuid]))
     assert response["Content-Disposition"] == 'attachment; filename="form-a-attempts.csv"'
@@ -174,7 +172,7 @@ def test_csv_cells_cannot_start_a_spreadsheet_formula(
     assert row[0] == "cardio/=HYPERLINK(1)"
 
 
-def test_bank_page_lists_the_banks_items(instructor_client, fixed_form):  # noqa: F811
+def test_bank_page_lists_the_banks_items(instructor_client, fixed_form):
     build, _ = fixed_form
     response = instructor_client.get(reverse("insights:bank_stats", args=[build.bank.uuid]))
     assert [item["label"] for item in response.context["items"]] == [
@@ -188,7 +186,7 @@ def test_bank_page_lists_the_banks_items(instructor_client, fixed_form):  # noqa
 
 def test_cohort_page_shows_members_by_area_and_weakest_first(
     instructor_client,
-    cohort_history,  # noqa: F811
+    cohort_history,
 ):
     cohort, _, _ = cohort_history
     response = instructor_client.get(reverse("insights:cohort_stats", args=[cohort.uuid]))
@@ -213,7 +211,7 @@ def grow_exam(build, exam, django_user_model, count, prefix):
 @pytest.mark.parametrize("extra", [0, 12])
 def test_exam_page_queries_do_not_grow_with_attempts(
     instructor_client,
-    fixed_form,  # noqa: F811
+    fixed_form,
     django_user_model,
     django_assert_max_num_queries,
     extra,
@@ -230,7 +228,7 @@ def test_exam_page_queries_do_not_grow_with_attempts(
 def test_bank_and_cohort_queries_do_not_grow_with_attempts(
     instructor_client,
     instructor,
-    fixed_form,  # noqa: F811
+    fixed_form,
     django_user_model,
     django_assert_max_num_queries,
     extra,
