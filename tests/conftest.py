@@ -134,15 +134,20 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     )
     from config.celery import app
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited early; see {log.name}")
-        if app.control.ping(timeout=0.5):
-            break
-    else:
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited early; see {log.name}")
+            if app.control.ping(timeout=0.5):
+                break
+        else:
+            raise RuntimeError(f"celery worker did not answer a ping in 30 s; see {log.name}")
+    except BaseException:
+        # A worker left behind would keep consuming later tests' tasks (and later runs').
         os.killpg(proc.pid, signal.SIGKILL)
-        raise RuntimeError(f"celery worker did not answer a ping in 30 s; see {log.name}")
+        log.close()
+        raise
     yield proc
     os.killpg(proc.pid, signal.SIGTERM)
     try:

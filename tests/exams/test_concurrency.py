@@ -19,6 +19,22 @@ from exams.models import Attempt, AttemptBlock, Response
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _analytics_in_process():
+    """Run the analytics of blocks closed here in this process, as `make run` does.
+
+    These tests commit for real; with a broker, their block closes would be computed by the
+    suite's Celery worker while pytest-django truncates the tables after the test, and the two
+    can deadlock. The worker path has its own tests (tests/analytics/test_tasks.py).
+    """
+    from config.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
 def run_together(*targets) -> list[BaseException]:
     barrier = threading.Barrier(len(targets))
     errors: list[BaseException] = []
