@@ -16,6 +16,7 @@ Time rules (docs/timing.md):
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 
 from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
-from questions.models import Bank, ItemSet, Question, Tag
+from questions.models import Bank, ItemSet, Question, QuestionVersion, Tag
 
 PRACTICE_SECONDS_PER_ITEM = 90
 ACTIVITY_RESOLUTION = timedelta(seconds=30)
@@ -777,11 +778,13 @@ def _visit_locked(*, block: AttemptBlock, position: int, now: datetime) -> None:
 
 @dataclass
 class SaveResult:
-    response: Response
     applied: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     attempt: Attempt | None = None
     block: AttemptBlock | None = None
+
+
+SAVE_FIELDS = ("choice", "is_marked", "struck", "highlights", "note")
 
 
 def answer_save(
@@ -801,9 +804,42 @@ def answer_save(
     A field is written only if `seq` is newer than the last seq applied to that field, so a
     retried request, a replay from an offline queue and a slower second tab can never
     overwrite a newer value.
+
+    The common case (an open block, every field newer) is one statement
+    (`answer_save_fast`); anything else takes the locked path below, which also says why a
+    save was refused and closes a block that has run out.
     """
+    fields = {
+        "choice": choice,
+        "is_marked": is_marked,
+        "struck": struck,
+        "highlights": highlights,
+        "note": note,
+    }
     if seq < 1:
         raise ExamError("A save needs a positive sequence number.")
+    fast = answer_save_fast(
+        attempt_uuid=attempt.uuid,
+        user_id=attempt.user_id,
+        position=position,
+        seq=seq,
+        now=now,
+        **fields,
+    )
+    if fast is not None:
+        return fast
+    return answer_save_locked(attempt=attempt, position=position, seq=seq, now=now, fields=fields)
+
+
+def answer_save_locked(
+    *, attempt: Attempt, position: int, seq: int, now: datetime, fields: dict
+) -> SaveResult:
+    """The save rules applied with the attempt locked, field by field: the reference that
+    `answer_save_fast` must agree with (tests/exams/test_save_paths.py), and the path that
+    explains a refusal. `fields` maps SAVE_FIELDS names to values or UNSET."""
+    if seq < 1:
+        raise ExamError("A save needs a positive sequence number.")
+    fields = {name: fields.get(name, UNSET) for name in SAVE_FIELDS}
     with transaction.atomic():
         # Always the attempt row first, then the block: every writer takes them in this order
         # (locking both in one statement let a save and the sweep deadlock).
@@ -814,23 +850,148 @@ def answer_save(
         else:
             closed = False
             result = _save_locked(
-                attempt=attempt,
-                block=block,
-                position=position,
-                seq=seq,
-                now=now,
-                fields={
-                    "choice": choice,
-                    "is_marked": is_marked,
-                    "struck": struck,
-                    "highlights": highlights,
-                    "note": note,
-                },
+                attempt=attempt, block=block, position=position, seq=seq, now=now, fields=fields
             )
     # Raised after the commit, so that closing an expired block is kept.
     if closed:
         raise BlockClosed("This block has ended; the answer was not saved.")
     return result
+
+
+def answer_save_fast(
+    *,
+    attempt_uuid,
+    user_id: int,
+    position: int,
+    seq: int,
+    now: datetime,
+    choice=UNSET,
+    is_marked=UNSET,
+    struck=UNSET,
+    highlights=UNSET,
+    note=UNSET,
+) -> SaveResult | None:
+    """The save's hot path: one UPDATE that checks ownership, the clock and every field's seq.
+
+    Returns None, having written nothing, whenever the save is not the plain case: not the
+    examinee's attempt, no open block, past a deadline (+ grace), a stale field, a locked
+    item, an option that does not exist. `answer_save` then takes the locked path, which
+    applies the same rules field by field and explains a refusal.
+
+    Why this is safe without `select_for_update`: the attempt row is taken FOR KEY SHARE,
+    which conflicts with the FOR UPDATE that every state change (end, expiry, sweep, visit)
+    takes first, so a block cannot close while a save into it is being written, and a save
+    that waited for a close sees the attempt's new state and matches nothing. KEY SHARE does
+    not conflict with plain UPDATEs of the attempt, so two tabs' saves never block each other
+    on it. The lock order stays attempt → response, as everywhere else.
+    """
+    values = {
+        "choice": choice,
+        "is_marked": is_marked,
+        "struck": struck,
+        "highlights": highlights,
+        "note": note,
+    }
+    given = [name for name in SAVE_FIELDS if values[name] is not UNSET]
+    if seq < 1 or not given:
+        # An empty save only marks activity (back from the inactivity dialog): rare, and the
+        # locked path does it.
+        return None
+    params: dict = {
+        "uuid": attempt_uuid,
+        "user_id": user_id,
+        "position": position,
+        "seq": seq,
+        "now": now,
+        "cutoff": now - _grace(),
+        "seqs": json.dumps(dict.fromkeys(given, seq)),
+    }
+    sets = ["field_seqs = r.field_seqs || %(seqs)s::jsonb"]
+    conds = [
+        f"COALESCE((r.field_seqs ->> '{name}')::bigint, 0) < %(seq)s"  # noqa: S608 - fixed names
+        for name in given
+    ]
+    joins = ""
+    if "choice" in given:
+        params["choice"] = choice
+        same = "r.choice IS NOT DISTINCT FROM %(choice)s::smallint"
+        sets += [
+            "choice = %(choice)s",
+            "first_choice = COALESCE(r.first_choice, %(choice)s)",
+            f"change_count = r.change_count + (r.choice IS NOT NULL AND NOT {same})::int",
+            f"answered_at = CASE WHEN {same} THEN r.answered_at"
+            " WHEN %(choice)s::smallint IS NULL THEN NULL ELSE %(now)s END",
+            f"answered_with_seconds_left = CASE WHEN {same} THEN r.answered_with_seconds_left"
+            " ELSE trunc(extract(epoch FROM b.deadline_at - %(now)s))::int END",
+            # Tutor mode shows the key right after an answer, so the answer is final.
+            "is_locked = r.is_locked OR (a.mode = 'tutor' AND %(choice)s::smallint IS NOT NULL)",
+        ]
+        conds += [
+            "NOT r.is_locked",
+            "(%(choice)s::smallint IS NULL OR %(choice)s < jsonb_array_length(v.options))",
+        ]
+        joins = f", {QuestionVersion._meta.db_table} v"
+        conds.append("v.id = r.version_id")
+    if "is_marked" in given:
+        params["is_marked"] = bool(is_marked)
+        sets.append("is_marked = %(is_marked)s")
+    if "struck" in given:
+        params["struck"] = json.dumps(list(struck))
+        sets.append("struck = %(struck)s::jsonb")
+    if "highlights" in given:
+        params["highlights"] = json.dumps(list(highlights))
+        sets.append("highlights = %(highlights)s::jsonb")
+    if "note" in given:
+        params["note"] = note
+        sets.append("note = %(note)s")
+    sql = f"""
+        WITH a AS MATERIALIZED (
+            SELECT id, mode, day_deadline_at, last_activity_at, last_seq
+            FROM {Attempt._meta.db_table}
+            WHERE uuid = %(uuid)s AND user_id = %(user_id)s AND state = 'in_block'
+              AND (day_deadline_at IS NULL OR day_deadline_at >= %(cutoff)s)
+            FOR KEY SHARE
+        )
+        UPDATE {Response._meta.db_table} r SET {", ".join(sets)}
+        FROM a, {AttemptBlock._meta.db_table} b{joins}
+        WHERE b.attempt_id = a.id AND b.state = 'active'
+          AND (b.deadline_at IS NULL OR b.deadline_at >= %(cutoff)s)
+          AND r.block_id = b.id AND r.position = %(position)s
+          AND {" AND ".join(conds)}
+        RETURNING a.id, a.mode, a.day_deadline_at, a.last_activity_at, a.last_seq,
+                  b.id, b.number, b.deadline_at
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        attempt_id, mode, day_deadline_at, last_activity_at, last_seq, block_id, number, dl = row
+        if now - last_activity_at >= ACTIVITY_RESOLUTION:
+            # Same rule as the locked path: the attempt row is written at most every
+            # ACTIVITY_RESOLUTION. GREATEST keeps it monotonic without a lock.
+            cursor.execute(
+                f"UPDATE {Attempt._meta.db_table} SET"  # noqa: S608 - model metadata
+                " last_activity_at = GREATEST(last_activity_at, %s),"
+                " last_seq = GREATEST(last_seq, %s) WHERE id = %s",
+                [now, seq, attempt_id],
+            )
+            last_activity_at = max(last_activity_at, now)
+            last_seq = max(last_seq, seq)
+    attempt = Attempt(
+        id=attempt_id,
+        uuid=attempt_uuid,
+        user_id=user_id,
+        mode=mode,
+        state=Attempt.State.IN_BLOCK,
+        day_deadline_at=day_deadline_at,
+        last_activity_at=last_activity_at,
+        last_seq=last_seq,
+    )
+    block = AttemptBlock(
+        id=block_id, attempt=attempt, number=number, deadline_at=dl, state=AttemptBlock.State.ACTIVE
+    )
+    return SaveResult(applied=given, stale=[], attempt=attempt, block=block)
 
 
 def _save_locked(
@@ -846,7 +1007,7 @@ def _save_locked(
         response = Response.objects.select_related("version").get(block=block, position=position)
     except Response.DoesNotExist:
         raise ExamError("There is no such item in this block.") from None
-    result = SaveResult(response=response, attempt=attempt, block=block)
+    result = SaveResult(attempt=attempt, block=block)
     seqs = dict(response.field_seqs)
     update_fields: set[str] = set()
     for name, value in fields.items():

@@ -323,9 +323,22 @@ def _item_prefetch(request: HttpRequest, *, attempt: Attempt, position: int, now
 @login_required
 def save(request: HttpRequest, uuid, position: int) -> HttpResponse:
     now = timezone.now()
-    attempt = _own_attempt(request, uuid)
     form = SaveForm(request.POST)
     wants_json = request.htmx or request.headers.get("Accept", "").startswith("application/json")
+    if form.is_valid():
+        # The hot path: one statement that also checks the attempt is this user's, so the
+        # common save costs no separate fetch. Anything unusual (another user's attempt
+        # included) returns None and goes the long way below, which answers 404 or explains.
+        result = services.answer_save_fast(
+            attempt_uuid=uuid,
+            user_id=request.user.pk,
+            position=position,
+            now=now,
+            **form.service_kwargs(),
+        )
+        if result is not None:
+            return _saved(request, uuid, position, form=form, result=result, now=now)
+    attempt = _own_attempt(request, uuid)
     if not form.is_valid():
         if wants_json:
             return JsonResponse(
@@ -356,7 +369,13 @@ def save(request: HttpRequest, uuid, position: int) -> HttpResponse:
             if status == 409
             else redirect("exams:item", uuid, position)
         )
-    if wants_json:
+    return _saved(request, uuid, position, form=form, result=result, now=now)
+
+
+def _saved(
+    request: HttpRequest, uuid, position: int, *, form: SaveForm, result, now
+) -> HttpResponse:
+    if request.htmx or request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse(
             {
                 "ok": True,

@@ -1,0 +1,156 @@
+"""The one-statement save (`answer_save_fast`) against the locked reference path.
+
+The same random stream of client actions (fresh, duplicate and stale sequence numbers, every
+field, options that do not exist, saves inside and after the grace period) is applied to two
+identical attempts: one through `answer_save` (the fast statement, falling back to the locked
+path), one through `answer_save_locked` only. Every outcome and every stored field must match.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from exams import services
+from exams.models import Attempt, AttemptBlock, Response
+
+pytestmark = pytest.mark.django_db
+
+ROW_FIELDS = [
+    "choice",
+    "first_choice",
+    "change_count",
+    "is_marked",
+    "struck",
+    "highlights",
+    "note",
+    "is_locked",
+    "field_seqs",
+    "answered_at",
+    "answered_with_seconds_left",
+    "time_spent_ms",
+]
+
+
+def _action(rng: random.Random, seq_top: int) -> tuple[int, dict]:
+    roll = rng.random()
+    if roll < 0.7 or seq_top == 0:
+        seq = seq_top + 1
+    elif roll < 0.85:
+        seq = seq_top  # a retried request
+    else:
+        seq = rng.randint(1, seq_top)  # a late replay from the offline queue or another tab
+    fields: dict = {}
+    for name in rng.sample(services.SAVE_FIELDS, rng.choice([0, 1, 1, 1, 2, 3])):
+        if name == "choice":
+            fields[name] = rng.choice([None, 0, 1, 2, 3, 4, 4, 7])  # 7: no such option
+        elif name == "is_marked":
+            fields[name] = rng.random() < 0.5
+        elif name == "struck":
+            fields[name] = sorted(rng.sample(range(5), rng.randint(0, 3)))
+        elif name == "highlights":
+            fields[name] = [[0, rng.randint(1, 40)]] if rng.random() < 0.7 else []
+        else:
+            fields[name] = rng.choice(["", "check the ECG", "ddx: MI vs PE ☐"])
+    return seq, fields
+
+
+def _apply(save, attempt, *, position, seq, now, fields):
+    try:
+        result = save(attempt=attempt, position=position, seq=seq, now=now, fields=fields)
+    except services.ExamError as exc:
+        return type(exc).__name__
+    return ("ok", sorted(result.applied), sorted(result.stale))
+
+
+def _via_answer_save(*, attempt, position, seq, now, fields):
+    return services.answer_save(attempt=attempt, position=position, seq=seq, now=now, **fields)
+
+
+def _state(attempt: Attempt):
+    attempt.refresh_from_db()
+    rows = {
+        r.position: {f: getattr(r, f) for f in ROW_FIELDS}
+        for r in Response.objects.filter(block__attempt=attempt, block__number=1)
+    }
+    blocks = list(attempt.blocks.order_by("number").values_list("state", "close_reason"))
+    return rows, blocks, attempt.state, attempt.last_seq, attempt.last_activity_at
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("exam_fixture", ["exam", "tutor_exam"])
+def test_fast_save_agrees_with_the_locked_path(
+    request, seed, exam_fixture, examinee, other_examinee, t0
+):
+    exam = request.getfixturevalue(exam_fixture)
+    pair = []
+    for user in (examinee, other_examinee):
+        attempt = services.attempt_start(user=user, exam=exam, now=t0, rng=random.Random(seed))
+        if attempt.state == Attempt.State.TUTORIAL:
+            attempt = services.tutorial_end(attempt=attempt, now=t0)
+        pair.append(services.block_start(attempt=attempt, now=t0))
+    fast, reference = pair
+    rng = random.Random(seed)
+    now, seq_top = t0, 0
+    for _ in range(150):
+        # 150 steps of up to 9 s walk past the 10-minute deadline and its grace now and then.
+        now += timedelta(seconds=rng.uniform(0, 9))
+        seq, fields = _action(rng, seq_top)
+        seq_top = max(seq_top, seq)
+        position = rng.randint(1, 5)
+        got = _apply(_via_answer_save, fast, position=position, seq=seq, now=now, fields=fields)
+        want = _apply(
+            services.answer_save_locked,
+            reference,
+            position=position,
+            seq=seq,
+            now=now,
+            fields=fields,
+        )
+        assert got == want, (seq, position, fields, now - t0)
+    assert _state(fast) == _state(reference)
+
+
+def test_a_fresh_save_is_one_statement(attempt, t0, django_assert_num_queries):
+    services.tutorial_end(attempt=attempt, now=t0)
+    attempt = services.block_start(attempt=attempt, now=t0)
+    with django_assert_num_queries(1):
+        result = services.answer_save(attempt=attempt, position=2, seq=5, choice=3, now=t0)
+    assert result.applied == ["choice"]
+    row = Response.objects.get(block__attempt=attempt, block__number=1, position=2)
+    assert (row.choice, row.first_choice, row.field_seqs) == (3, 3, {"choice": 5})
+    assert row.answered_at == t0
+    assert row.answered_with_seconds_left == 10 * 60
+
+
+def test_fast_save_refuses_another_users_attempt(attempt, other_examinee, t0):
+    services.tutorial_end(attempt=attempt, now=t0)
+    attempt = services.block_start(attempt=attempt, now=t0)
+    result = services.answer_save_fast(
+        attempt_uuid=attempt.uuid, user_id=other_examinee.pk, position=1, seq=1, choice=1, now=t0
+    )
+    assert result is None
+    assert Response.objects.filter(attempt=attempt, choice__isnull=False).count() == 0
+
+
+def test_fast_save_leaves_an_expired_block_to_the_locked_path(attempt, t0):
+    services.tutorial_end(attempt=attempt, now=t0)
+    attempt = services.block_start(attempt=attempt, now=t0)
+    late = t0 + timedelta(minutes=10, seconds=6)
+    assert (
+        services.answer_save_fast(
+            attempt_uuid=attempt.uuid,
+            user_id=attempt.user_id,
+            position=1,
+            seq=1,
+            choice=1,
+            now=late,
+        )
+        is None
+    )
+    with pytest.raises(services.BlockClosed):
+        services.answer_save(attempt=attempt, position=1, seq=1, choice=1, now=late)
+    assert attempt.blocks.get(number=1).state == AttemptBlock.State.CLOSED
+    assert Response.objects.filter(attempt=attempt, choice__isnull=False).count() == 0
