@@ -147,9 +147,19 @@ TEMPLATES = [
 
 # With no DATABASE_URL the app runs on an embedded SQLite file, so a first look needs no server.
 DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
+PREPARE_THRESHOLD = (
+    None
+    if env_str("DATABASE_PREPARE_THRESHOLD", "").lower() == "none"
+    else env_int("DATABASE_PREPARE_THRESHOLD", 2, minimum=0)
+)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django binds parameters on the client, where this has no effect; the answer save's
+    # cursor binds on the server, and psycopg then prepares its statement after a few runs on
+    # a connection (exams.services._prepared_cursor). Behind a transaction-mode pgbouncer set
+    # DATABASE_PREPARE_THRESHOLD=none.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_THRESHOLD
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {

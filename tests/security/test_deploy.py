@@ -77,12 +77,28 @@ def test_debug_is_off_by_default_and_needs_a_secret_key():
         ("CELERY_BROKER_URL", "amqp://x", "CELERY_BROKER_URL must start with one of"),
         ("ANSWER_GRACE_SECONDS", "five", "ANSWER_GRACE_SECONDS must be an integer"),
         ("SWEEP_INTERVAL_SECONDS", "0", "SWEEP_INTERVAL_SECONDS must be at least 1"),
+        ("DATABASE_PREPARE_THRESHOLD", "often", "DATABASE_PREPARE_THRESHOLD must be an integer"),
     ],
 )
 def test_bad_environment_values_fail_loudly_with_the_name(name, value, message):
     out = run_python("import django; django.setup()", **{name: value})
     assert out.returncode != 0
     assert message in out.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "2"), ("0", "0"), ("none", "None")])
+def test_prepared_statements_can_be_tuned_or_turned_off(value, expected):
+    env = {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/mockboard",
+        "DATABASE_PREPARE_THRESHOLD": value or "",  # empty means unset
+    }
+    out = run_python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])",
+        **env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == expected
 
 
 @pytest.mark.django_db
