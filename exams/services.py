@@ -56,6 +56,12 @@ class NotAllowed(ExamError):
     code = "not_allowed"
 
 
+class NotFound(ExamError):
+    """No attempt with that id belongs to this user (the view answers 404)."""
+
+    code = "not_found"
+
+
 UNSET = object()
 
 
@@ -728,14 +734,30 @@ def block_end(*, attempt: Attempt, now: datetime) -> Attempt:
 
 
 def item_visit(*, attempt: Attempt, position: int, now: datetime) -> AttemptBlock:
+    """Move to another item; see `item_visit_own`."""
+    return item_visit_own(
+        attempt_uuid=attempt.uuid, user_id=attempt.user_id, position=position, now=now
+    )
+
+
+def item_visit_own(*, attempt_uuid, user_id: int, position: int, now: datetime) -> AttemptBlock:
     """Move to another item; the server measures time per item and locks sequential sets.
 
-    The returned block carries the locked, refreshed attempt as `block.attempt`.
+    The attempt is found and locked in one statement by its public id and owner (NotFound
+    for anyone else), which keeps the item page within its query budget.
+
+    The returned block carries the locked, refreshed attempt as `block.attempt` and the
+    visited item's row (version, question, item set and statistic joined) as
+    `block.current_response`, read in the visit's own query so the item page needs no other.
     """
     with transaction.atomic():
         # Always the attempt row first, then the block: every writer takes them in this order
         # (locking both in one statement let a save and the sweep deadlock).
-        attempt = _lock(attempt)
+        attempt = (
+            Attempt.objects.select_for_update().filter(uuid=attempt_uuid, user_id=user_id).first()
+        )
+        if attempt is None:
+            raise NotFound("No such exam session.")
         _, block = _expire_locked(attempt=attempt, now=now)
         if block is None:
             closed = True
@@ -743,22 +765,31 @@ def item_visit(*, attempt: Attempt, position: int, now: datetime) -> AttemptBloc
             closed = False
             block.attempt = attempt
             if block.current_position != position:
-                _visit_locked(block=block, position=position, now=now)
+                current = _visit_locked(block=block, position=position, now=now)
                 # Reading and moving between items is activity too (the inactivity warning).
                 attempt.last_activity_at = now
                 attempt.save(update_fields=["last_activity_at"])
+            else:
+                current = _visit_rows(block, [position]).get(position)
+                if current is None:
+                    raise ExamError("There is no such item in this block.")
+            block.current_response = current
     if closed:
         raise BlockClosed("This block has ended.")
     return block
 
 
-def _visit_locked(*, block: AttemptBlock, position: int, now: datetime) -> None:
-    rows = {
+def _visit_rows(block: AttemptBlock, positions: list[int]) -> dict[int, Response]:
+    return {
         r.position: r
-        for r in Response.objects.filter(
-            block=block, position__in=[position, block.current_position]
-        ).select_related("question__item_set")
+        for r in Response.objects.filter(block=block, position__in=positions).select_related(
+            "version__statistic", "question__item_set"
+        )
     }
+
+
+def _visit_locked(*, block: AttemptBlock, position: int, now: datetime) -> Response:
+    rows = _visit_rows(block, [position, block.current_position])
     if position not in rows:
         raise ExamError("There is no such item in this block.")
     _accrue_time(block, now)
@@ -775,6 +806,7 @@ def _visit_locked(*, block: AttemptBlock, position: int, now: datetime) -> None:
     block.current_position = position
     block.current_since = now
     block.save(update_fields=["current_position", "current_since"])
+    return rows[position]
 
 
 @dataclass

@@ -16,6 +16,7 @@ urlpatterns = [
     path("a/<uuid:uuid>/blocks/start/", views.block_start, name="block_start"),
     path("a/<uuid:uuid>/blocks/end/", views.block_end, name="block_end"),
     path("a/<uuid:uuid>/review/", views.review_screen, name="review_screen"),
+    path("a/<uuid:uuid>/block/items/", views.block_items, name="block_items"),
     path("a/<uuid:uuid>/item/<int:position>/", views.item, name="item"),
     path("a/<uuid:uuid>/item/<int:position>/save/", views.save, name="save"),
 ]

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -196,19 +197,22 @@ def block_end(request: HttpRequest, uuid) -> HttpResponse:
 
 
 def _item_context(
-    *, attempt: Attempt, block: AttemptBlock, responses: list[Response], position: int, now
+    *,
+    attempt: Attempt,
+    block: AttemptBlock,
+    current: Response,
+    nav_rows: list[tuple],
+    now,
+    set_size: int = 0,
 ) -> dict:
-    current = next((r for r in responses if r.position == position), None)
-    if current is None:
-        raise Http404("No such item.")
+    """What the item screen shows. `nav_rows` are (position, choice, is_marked, field_seqs)
+    for the whole block: the navigator needs no more, so only `current` is a full row."""
+    position = current.position
     version = current.version
     item_set = current.question.item_set
-    set_size = 0
-    if item_set is not None:
-        set_size = sum(1 for r in responses if r.question.item_set_id == item_set.id)
     item = {
         "position": position,
-        "count": len(responses),
+        "count": len(nav_rows),
         "stem_html": version.stem_html,
         "options": [
             {"index": i, "letter": chr(65 + i), "html": opt.get("text", "")}
@@ -233,7 +237,10 @@ def _item_context(
             "option_explanations": [o.get("explanation", "") for o in version.options],
             "option_shares": shares,
         }
-    url = lambda p: reverse("exams:item", args=[attempt.uuid, p])  # noqa: E731
+    # One reverse() for the whole navigator: a 40-item block would otherwise resolve 40 URLs
+    # on every item view.
+    item_base = reverse("exams:item", args=[attempt.uuid, 1])[: -len("1/")]
+    count = len(nav_rows)
     return {
         "attempt": attempt,
         "block": block,
@@ -245,16 +252,17 @@ def _item_context(
         "response": current,
         "nav": [
             {
-                "position": r.position,
-                "is_answered": r.choice is not None,
-                "is_marked": r.is_marked,
-                "is_current": r.position == position,
-                "url": url(r.position),
+                "position": pos,
+                "is_answered": choice is not None,
+                "is_marked": is_marked,
+                "is_current": pos == position,
+                "url": f"{item_base}{pos}/",
             }
-            for r in responses
+            for pos, choice, is_marked, _ in nav_rows
         ],
-        "prev_url": url(position - 1) if position > 1 else None,
-        "next_url": url(position + 1) if position < len(responses) else None,
+        "item_url": f"{item_base}{position}/",
+        "prev_url": f"{item_base}{position - 1}/" if position > 1 else None,
+        "next_url": f"{item_base}{position + 1}/" if position < count else None,
         "save_url": reverse("exams:save", args=[attempt.uuid, position]),
         "review_screen_url": reverse("exams:review_screen", args=[attempt.uuid]),
         "end_block_url": reverse("exams:block_end", args=[attempt.uuid]),
@@ -263,7 +271,7 @@ def _item_context(
             attempt=attempt,
             now=now,
             block=block,
-            last_seq=max((s for r in responses for s in r.field_seqs.values()), default=0),
+            last_seq=max((s for *_, seqs in nav_rows for s in seqs.values()), default=0),
         ),
     }
 
@@ -271,34 +279,72 @@ def _item_context(
 PREFETCH_HEADER = "X-Mockboard-Prefetch"
 
 
-def _block_responses(block: AttemptBlock, *, with_statistics: bool) -> list[Response]:
-    """One query for the whole block: responses with version, question and item set joined."""
+def _block_nav(block: AttemptBlock) -> list[tuple]:
+    return list(
+        Response.objects.filter(block=block)
+        .order_by("position")
+        .values_list("position", "choice", "is_marked", "field_seqs")
+    )
+
+
+def _block_items(
+    block: AttemptBlock, *, with_statistics: bool, position: int | None = None
+) -> list[Response]:
+    """Full rows (version, question, item set joined) of one item, or of the whole block."""
     related = ["version", "question__item_set"]
     if with_statistics:
         related.append("version__statistic")
-    return list(Response.objects.filter(block=block).select_related(*related).order_by("position"))
+    rows = Response.objects.filter(block=block).select_related(*related).order_by("position")
+    if position is not None:
+        rows = rows.filter(position=position)
+    return list(rows)
+
+
+def _set_size(block: AttemptBlock, current: Response) -> int:
+    if current.question.item_set_id is None:
+        return 0
+    return Response.objects.filter(
+        block=block, question__item_set_id=current.question.item_set_id
+    ).count()
 
 
 @require_GET
 @login_required
 def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
     now = timezone.now()
-    attempt = _own_attempt(request, uuid)
     if request.headers.get(PREFETCH_HEADER) == "1":
+        attempt = _own_attempt(request, uuid)
         return _item_prefetch(request, attempt=attempt, position=position, now=now)
     try:
-        block = services.item_visit(attempt=attempt, position=position, now=now)
+        # Finds the examinee's own attempt and locks it in one statement (404 for others).
+        block = services.item_visit_own(
+            attempt_uuid=uuid, user_id=request.user.pk, position=position, now=now
+        )
+    except services.NotFound:
+        raise Http404("No such exam session.") from None
     except services.BlockClosed:
         return redirect("exams:attempt", uuid)
     except services.ExamError:
         raise Http404("No such item.") from None
-    attempt = block.attempt
-    responses = _block_responses(block, with_statistics=attempt.mode == Exam.Mode.TUTOR)
     context = _item_context(
-        attempt=attempt, block=block, responses=responses, position=position, now=now
+        attempt=block.attempt,
+        block=block,
+        current=block.current_response,
+        nav_rows=_block_nav(block),
+        now=now,
+        set_size=_set_size(block, block.current_response),
     )
     template = "exams/_item_partial.html" if request.htmx else "exams/item.html"
     return render(request, template, context)
+
+
+def _open_block(attempt: Attempt, now) -> AttemptBlock:
+    attempt = services.attempt_refresh(attempt=attempt, now=now)
+    block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
+    if block is None:
+        raise Http404("No open block.")
+    block.attempt = attempt
+    return block
 
 
 def _item_prefetch(request: HttpRequest, *, attempt: Attempt, position: int, now) -> HttpResponse:
@@ -307,16 +353,52 @@ def _item_prefetch(request: HttpRequest, *, attempt: Attempt, position: int, now
     Read-only: it does not move the server's current item, measure time or lock a sequential
     set, and it never carries tutor content (the key), whatever the mode.
     """
-    attempt = services.attempt_refresh(attempt=attempt, now=now)
-    block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
-    if block is None:
-        raise Http404("No open block.")
-    responses = _block_responses(block, with_statistics=False)
+    block = _open_block(attempt, now)
+    found = _block_items(block, with_statistics=False, position=position)
+    if not found:
+        raise Http404("No such item.")
     context = _item_context(
-        attempt=attempt, block=block, responses=responses, position=position, now=now
+        attempt=block.attempt,
+        block=block,
+        current=found[0],
+        nav_rows=_block_nav(block),
+        now=now,
+        set_size=_set_size(block, found[0]),
     )
     context["tutor"] = None
     return render(request, "exams/_item_partial.html", context)
+
+
+@require_GET
+@login_required
+def block_items(request: HttpRequest, uuid) -> HttpResponse:
+    """Every item of the open block in one response, for the browser's offline cache.
+
+    The same read-only rules as a single prefetch (no visit, no time, no lock, never tutor
+    content), in one request per page load instead of one per item: a cohort that loads its
+    blocks together would otherwise send block-size requests per examinee at that moment.
+    """
+    now = timezone.now()
+    block = _open_block(_own_attempt(request, uuid), now)
+    nav_rows = _block_nav(block)
+    items = _block_items(block, with_statistics=False)
+    set_sizes: dict[int, int] = {}
+    for r in items:
+        if r.question.item_set_id is not None:
+            set_sizes[r.question.item_set_id] = set_sizes.get(r.question.item_set_id, 0) + 1
+    contexts = []
+    for r in items:
+        context = _item_context(
+            attempt=block.attempt,
+            block=block,
+            current=r,
+            nav_rows=nav_rows,
+            now=now,
+            set_size=set_sizes.get(r.question.item_set_id, 0),
+        )
+        context["tutor"] = None
+        contexts.append(render_to_string("exams/_item_partial.html", context, request=request))
+    return HttpResponse("".join(contexts))
 
 
 @require_POST

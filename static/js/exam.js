@@ -1336,33 +1336,33 @@
     }
   }
 
-  // Fetch every other item of the open block ahead (read-only on the server: no visit, no
-  // lock, never the key), so the examinee can keep moving between items and answering while
-  // the connection is down. Changes made offline are drawn on top from the save queue.
+  // Fetch every item of the open block ahead, in one request (read-only on the server: no
+  // visit, no lock, never the key), so the examinee can keep moving between items and
+  // answering while the connection is down. Changes made offline are drawn on top from the
+  // save queue. One request per page load, started after a random pause, because a whole
+  // cohort loads its blocks at nearly the same moment.
+  const blockItemsUrl = root.dataset.blockItemsUrl;
   let prefetchRun = 0;
-  async function prefetchBlock(swap) {
-    const run = ++prefetchRun;
-    const urls = $$(".nav-item[data-pos]", swap)
-      .map((a) => a.href)
-      .filter((u) => !pageCache.has(cacheKey(u)));
-    for (const url of urls) {
-      if (run !== prefetchRun || Net.offline) return;
-      try {
-        const res = await fetch(url, {
-          credentials: "same-origin",
-          cache: "no-store",
-          headers: { "X-Mockboard-Prefetch": "1", "HX-Request": "true" },
-        });
-        if (!res.ok || res.redirected) return;
-        const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-        const fresh = doc.getElementById("exam-swap");
-        if (!fresh || pageCache.has(cacheKey(url))) continue;
-        pageCache.set(cacheKey(url), fresh.outerHTML);
-      } catch (e) {
-        return; // offline: what was fetched so far is kept
-      }
-      // Gentle on the server: a full cohort loads its blocks at the same moment.
-      await new Promise((r) => setTimeout(r, 250));
+  async function prefetchBlock() {
+    if (!blockItemsUrl || prefetchRun) return;
+    prefetchRun = 1;
+    await new Promise((r) => setTimeout(r, 1500 + Math.random() * 8000));
+    if (Net.offline || leaving) return;
+    try {
+      const res = await fetch(blockItemsUrl, {
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: { "HX-Request": "true" },
+      });
+      if (!res.ok || res.redirected) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      doc.querySelectorAll('[data-screen="item"][data-url]').forEach((fresh) => {
+        const key = cacheKey(fresh.dataset.url);
+        // A copy the examinee has already loaded by visiting is at least as new.
+        if (!pageCache.has(key)) pageCache.set(key, fresh.outerHTML);
+      });
+    } catch (e) {
+      prefetchRun = 0; // offline: try again on the next screen from the server
     }
   }
 
@@ -1372,7 +1372,7 @@
       if (fromServer) {
         readNav(swap);
         pageCache.set(cacheKey(swap.dataset.url), swap.outerHTML);
-        if (!prefetchRun) setTimeout(() => prefetchBlock(swap), 1500);
+        prefetchBlock();
       }
       const stem = $("#stem", swap);
       setHighlights(stem, getHighlights(stem));
@@ -1720,8 +1720,17 @@
   SaveState.render();
   // Replay anything a crash or reload left behind.
   Queue.pump();
-  window.setInterval(() => Clock.render(), 250);
-  window.setInterval(() => Clock.poll(), 15000);
+  // Between responses the timer counts down on its own; a poll every minute only catches
+  // what happened elsewhere (another tab, the sweep). A sleeping laptop or a throttled
+  // background tab is caught sooner: the render tick notices the wall clock jumping.
+  let lastTick = Date.now();
+  window.setInterval(() => {
+    const t = Date.now();
+    if (t - lastTick > 5000) Clock.poll();
+    lastTick = t;
+    Clock.render();
+  }, 250);
+  window.setInterval(() => Clock.poll(), 60000);
   if (!initial) Clock.poll();
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") {

@@ -42,6 +42,7 @@ def attempt_urls(attempt: Attempt) -> list[str]:
         reverse("exams:clock", args=[u]),
         reverse("exams:item", args=[u, 1]),
         reverse("exams:item", args=[u, 2]),
+        reverse("exams:block_items", args=[u]),
         reverse("exams:review_screen", args=[u]),
         reverse("exams:block_end", args=[u]),
     ]
@@ -76,6 +77,7 @@ def test_instructor_cannot_open_an_examinee_attempt(client, instructor, live_att
         ("exams:block_start", "get"),
         ("exams:tutorial_end", "get"),
         ("exams:item", "post"),
+        ("exams:block_items", "post"),
         ("exams:clock", "post"),
         ("exams:review_screen", "post"),
     ],
@@ -191,7 +193,7 @@ def test_question_page_queries_do_not_grow_with_block_size(
     reads = [
         q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
     ]
-    assert len(reads) <= 6, reads
+    assert len(reads) <= 6, "\n".join(r[:120] for r in reads)
 
 
 def test_reload_shows_the_same_answers_and_remaining_time(examinee_client, live_attempt):
@@ -248,3 +250,36 @@ def test_prefetch_of_someone_elses_attempt_is_404(client, other_examinee, live_a
     client.force_login(other_examinee)
     url = reverse("exams:item", args=[live_attempt.uuid, 2])
     assert client.get(url, HTTP_X_MOCKBOARD_PREFETCH="1").status_code == 404
+
+
+def test_block_items_sends_every_item_of_the_open_block_read_only(
+    examinee_client, live_attempt, django_assert_max_num_queries
+):
+    url = reverse("exams:block_items", args=[live_attempt.uuid])
+    examinee_client.get(url)
+    # One request for the browser's offline cache, in a constant number of queries.
+    with django_assert_max_num_queries(8):
+        body = examinee_client.get(url).content.decode()
+    block = live_attempt.blocks.get(number=1)
+    positions = re.findall(r'data-screen="item"\s+data-url="[^"]+/item/(\d+)/"', body)
+    assert positions == [str(p) for p in range(1, block.responses.count() + 1)]
+    for r in block.responses.select_related("version"):
+        assert r.version.stem_html in body
+    block.refresh_from_db()
+    assert block.current_position == 1, "reading ahead is not a visit"
+
+
+def test_block_items_never_carries_tutor_content(examinee_client, examinee, tutor_exam):
+    now = timezone.now()
+    attempt = services.attempt_start(user=examinee, exam=tutor_exam, now=now)
+    attempt = services.block_start(attempt=attempt, now=now)
+    services.answer_save(attempt=attempt, position=2, seq=1, choice=0, now=now)
+    body = examinee_client.get(reverse("exams:block_items", args=[attempt.uuid]))
+    assert body.status_code == 200
+    assert "SECRET-EXPLANATION" not in body.content.decode()
+
+
+def test_block_items_between_blocks_is_404(examinee_client, live_attempt):
+    services.block_end(attempt=live_attempt, now=timezone.now())
+    url = reverse("exams:block_items", args=[live_attempt.uuid])
+    assert examinee_client.get(url).status_code == 404

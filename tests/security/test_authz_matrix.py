@@ -107,6 +107,7 @@ MATRIX: dict[str, Row] = {
     "exams:block_start": Row("post", EXAMINEE_OWNS, "attempt"),
     "exams:block_end": Row("get", EXAMINEE_OWNS, "attempt", also_post=True),
     "exams:review_screen": Row("get", EXAMINEE_OWNS, "attempt"),
+    "exams:block_items": Row("get", EXAMINEE_OWNS, "attempt"),
     "exams:item": Row("get", EXAMINEE_OWNS, "attempt_item"),
     "exams:save": Row("post", EXAMINEE_OWNS, "attempt_item"),
     "insights:exam_stats": Row("get", INSTRUCTOR_OWNS, "exam"),
