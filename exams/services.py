@@ -1141,12 +1141,72 @@ def block_last_seq(*, attempt: Attempt, block: AttemptBlock | None) -> int:
     return max(attempt.last_seq, best or 0)
 
 
+def clock_read(*, attempt_uuid, user_id: int, now: datetime) -> dict | None:
+    """The clock poll's answer in one read-only statement, or None when the attempt is not
+    this user's or the clock has something to close (the caller then takes the locking path,
+    `attempt_refresh`). Browsers poll this every minute, so it is the most frequent request
+    of a sitting cohort after the save."""
+    if connection.vendor != "postgresql":
+        return None
+    with _prepared_cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT a.id, a.state, a.mode, a.tutorial_ends_at, a.day_deadline_at,
+                   a.last_activity_at, a.last_seq, a.block_seconds, b.number, b.deadline_at,
+                   (SELECT max(s.value::bigint)
+                      FROM {Response._meta.db_table} r, jsonb_each_text(r.field_seqs) s
+                     WHERE r.block_id = b.id),
+                   (SELECT count(*) FROM {AttemptBlock._meta.db_table} p
+                     WHERE p.attempt_id = a.id AND p.state = 'pending')
+            FROM {Attempt._meta.db_table} a
+            LEFT JOIN {AttemptBlock._meta.db_table} b
+                   ON b.attempt_id = a.id AND b.state = 'active'
+            WHERE a.uuid = %s AND a.user_id = %s
+            """,  # noqa: S608 - table names come from model metadata
+            [attempt_uuid, user_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (attempt_id, state, mode, tutorial_ends_at, day_deadline_at, last_activity_at, last_seq,
+     block_seconds, number, deadline_at, best_seq, pending) = row  # fmt: skip
+    cutoff = now - _grace()
+    if state != Attempt.State.FINISHED and (
+        (state == Attempt.State.TUTORIAL and tutorial_ends_at and now >= tutorial_ends_at)
+        or (day_deadline_at and day_deadline_at < cutoff)
+        or (deadline_at and deadline_at < cutoff)
+        or (state == Attempt.State.IN_BLOCK and number is None)
+    ):
+        return None
+    attempt = Attempt(
+        id=attempt_id,
+        uuid=attempt_uuid,
+        user_id=user_id,
+        state=state,
+        mode=mode,
+        tutorial_ends_at=tutorial_ends_at,
+        day_deadline_at=day_deadline_at,
+        last_activity_at=last_activity_at,
+        last_seq=last_seq,
+        block_seconds=block_seconds,
+    )
+    block = None
+    if number is not None:
+        block = AttemptBlock(
+            attempt=attempt, number=number, deadline_at=deadline_at, state=AttemptBlock.State.ACTIVE
+        )
+    return clock_state(
+        attempt=attempt, now=now, block=block, last_seq=best_seq or 0, blocks_left=pending
+    )
+
+
 def clock_state(
     *,
     attempt: Attempt,
     now: datetime,
     block: AttemptBlock | None = None,
     last_seq: int | None = None,
+    blocks_left: int | None = None,
 ) -> dict:
     """What the browser's timer displays; it re-syncs to this on every response.
 
@@ -1161,7 +1221,8 @@ def clock_state(
     day = attempt.day_remaining(now)
     break_left = None
     if attempt.state == Attempt.State.BETWEEN_BLOCKS and attempt.day_deadline_at:
-        blocks_left = attempt.blocks.filter(state=AttemptBlock.State.PENDING).count()
+        if blocks_left is None:
+            blocks_left = attempt.blocks.filter(state=AttemptBlock.State.PENDING).count()
         break_left = attempt.break_remaining_seconds(now, blocks_left)
     idle = (now - attempt.last_activity_at).total_seconds()
     return {

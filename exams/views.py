@@ -144,6 +144,9 @@ def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
 @login_required
 def clock(request: HttpRequest, uuid) -> JsonResponse:
     now = timezone.now()
+    fast = services.clock_read(attempt_uuid=uuid, user_id=request.user.pk, now=now)
+    if fast is not None:
+        return JsonResponse(fast)
     attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
     block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
     last_seq = services.block_last_seq(attempt=attempt, block=block)
@@ -479,6 +482,9 @@ def _saved(
 @login_required
 def review_screen(request: HttpRequest, uuid) -> HttpResponse:
     now = timezone.now()
+    fast = services.clock_read(attempt_uuid=uuid, user_id=request.user.pk, now=now)
+    if fast is not None:
+        return JsonResponse(fast)
     attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
     block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
     if block is None:

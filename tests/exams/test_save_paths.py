@@ -154,3 +154,45 @@ def test_fast_save_leaves_an_expired_block_to_the_locked_path(attempt, t0):
         services.answer_save(attempt=attempt, position=1, seq=1, choice=1, now=late)
     assert attempt.blocks.get(number=1).state == AttemptBlock.State.CLOSED
     assert Response.objects.filter(attempt=attempt, choice__isnull=False).count() == 0
+
+
+def _clock_reference(attempt, now):
+    """What the clock view computes on its locking path."""
+    attempt = services.attempt_refresh(attempt=attempt, now=now)
+    attempt.refresh_from_db()
+    block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
+    last_seq = services.block_last_seq(attempt=attempt, block=block)
+    return services.clock_state(attempt=attempt, now=now, block=block, last_seq=last_seq)
+
+
+def test_clock_read_agrees_with_the_locking_clock_in_every_state(attempt, t0):
+    def check(now, *, expect_fast=True):
+        fast = services.clock_read(attempt_uuid=attempt.uuid, user_id=attempt.user_id, now=now)
+        if not expect_fast:
+            assert fast is None, "the clock has something to close: the locking path must run"
+        reference = _clock_reference(attempt, now)
+        if expect_fast:
+            assert fast == reference
+        return reference
+
+    minute = timedelta(minutes=1)
+    assert check(t0 + minute)["state"] == Attempt.State.TUTORIAL
+    # The 5-minute tutorial runs out: the fast read leaves the move to the locking path.
+    assert check(t0 + 6 * minute, expect_fast=False)["state"] == Attempt.State.BETWEEN_BLOCKS
+    assert check(t0 + 7 * minute)["break_remaining"] is not None
+    services.block_start(attempt=attempt, now=t0 + 7 * minute)
+    services.answer_save(attempt=attempt, position=2, seq=41, choice=1, now=t0 + 8 * minute)
+    in_block = check(t0 + 8 * minute)
+    assert (in_block["state"], in_block["block_number"], in_block["last_seq"]) == (
+        Attempt.State.IN_BLOCK,
+        1,
+        41,
+    )
+    # Past the block's deadline and the grace: closed by the locking path, never by a read.
+    closed = check(t0 + 17 * minute + timedelta(seconds=6), expect_fast=False)
+    assert closed["state"] == Attempt.State.BETWEEN_BLOCKS
+    assert attempt.blocks.get(number=1).state == AttemptBlock.State.CLOSED
+
+
+def test_clock_read_of_another_users_attempt_is_none(attempt, other_examinee, t0):
+    assert services.clock_read(attempt_uuid=attempt.uuid, user_id=other_examinee.pk, now=t0) is None
