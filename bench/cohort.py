@@ -4,12 +4,15 @@
         [--procs 4] [--think 9] [--spike 60]
 
 Plain Python (no Django): each examinee is a thread with its own session cookie; examinees are
-spread over --procs processes. Each one starts the exam within the first --spike seconds (the
-start spike), starts block 1, then per item: GET the item (htmx partial), think, POST the answer
-(JSON); every 5th item it also polls the clock; after the last item it ends the block, starts
-block 2 and does the same. The think time is exponential with mean --think seconds; a real
-examinee spends ~90 s per item, so the compression is 90/think and a run with U examinees
-stands for U * 90 / think examinees in real time (the report uses the measured save rate).
+spread over --procs processes. Each one sends what exam.js sends:
+  * starts the exam within the first --spike seconds (the start spike), starts block 1;
+  * fetches the block's items for the offline cache once per block (exams:block_items);
+  * per item: GET the item (htmx partial), think, POST the answer (JSON);
+  * polls the clock every 60 s of real time (60 / compression here);
+  * after the last item ends the block, starts block 2 and does the same.
+The think time is exponential with mean --think seconds; a real examinee spends ~90 s per item,
+so the compression is 90/think and a run with U examinees stands for U * 90 / think examinees
+in real time (the report uses the measured save rate).
 
 Every acknowledged answer is recorded as (attempt, position, seq, choice) for the database
 check; every request's latency is recorded per endpoint; each process reports its own CPU time.
@@ -31,6 +34,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ATTEMPT_RE = re.compile(r"/exams/a/([0-9a-f-]{36})/")
+REAL_SECONDS_PER_ITEM = 90
+CLOCK_POLL_REAL_S = 60  # static/js/exam.js: window.setInterval(() => Clock.poll(), 60000)
 
 
 class Examinee:
@@ -97,14 +102,21 @@ class Examinee:
         self.attempt = m.group(1)
         a = f"/exams/a/{self.attempt}"
         htmx = {"HX-Request": "true"}
+        # exam.js polls every 60 s of real time; compressed like the think time.
+        clock_every = CLOCK_POLL_REAL_S * think / REAL_SECONDS_PER_ITEM
+        next_clock = time.monotonic() + clock_every
         for block in range(1, blocks + 1):
             self.request("block_start", "POST", f"{a}/blocks/start/")
+            self.request("block_items", "GET", f"{a}/block/items/", extra=htmx)
             for pos in range(1, items + 1):
                 self.request("item", "GET", f"{a}/item/{pos}/", extra=htmx)
-                time.sleep(random.expovariate(1 / think))
-                self.save(block, pos)
-                if pos % 5 == 0:
+                wake = time.monotonic() + random.expovariate(1 / think)
+                while next_clock < wake:
+                    time.sleep(max(0.0, next_clock - time.monotonic()))
                     self.request("clock", "GET", f"{a}/clock/")
+                    next_clock += clock_every
+                time.sleep(max(0.0, wake - time.monotonic()))
+                self.save(block, pos)
             self.request("block_end", "POST", f"{a}/blocks/end/")
 
 
@@ -195,7 +207,7 @@ def main() -> None:
     summary = {
         "examinees": len(rows),
         "think_mean_s": args.think,
-        "compression": 90 / args.think,
+        "compression": REAL_SECONDS_PER_ITEM / args.think,
         "wall_s": round(wall, 1),
         "requests": total_requests,
         "errors": dict(errors),

@@ -187,28 +187,29 @@ def markdown(res: dict) -> str:
         f"| kernel | {m['kernel']} |",
     ]
     lines += [f"| {k} | {v} |" for k, v in m["versions"].items()]
-    lines += [
-        "",
-        "| connections | view | req/s | p50 ms | p99 ms | max ms | non-2xx | socket errors |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for run in res["saves"]["runs"]:
-        for view in ("bare", "save"):
-            r = run[view]
-            errs = sum(v for k, v in r["errors"].items() if k != "status")
-            lines.append(
-                f"| {run['connections']} | {view} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | "
-                f"{r['max_ms']} | {r['errors']['status']} | {errs} |"
-            )
-    r16 = next(r for r in res["saves"]["runs"] if r["connections"] == 16)
-    lines += [
-        "",
-        f"Save/bare throughput ratio at 16 connections: "
-        f"**{r16['save']['rps'] / r16['bare']['rps']:.2f}** (goal ≥ 0.8); "
-        f"save p99 {r16['save']['p99_ms']} ms (goal ≤ 40 ms).",
-        "",
-        f"Acknowledged-save check: `{json.dumps(res['saves']['verify'])}`",
-    ]
+    if "saves" in res:
+        lines += [
+            "",
+            "| connections | view | req/s | p50 ms | p99 ms | max ms | non-2xx | socket errors |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for run in res["saves"]["runs"]:
+            for view in ("bare", "save"):
+                r = run[view]
+                errs = sum(v for k, v in r["errors"].items() if k != "status")
+                lines.append(
+                    f"| {run['connections']} | {view} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | "
+                    f"{r['max_ms']} | {r['errors']['status']} | {errs} |"
+                )
+        r16 = next(r for r in res["saves"]["runs"] if r["connections"] == 16)
+        lines += [
+            "",
+            f"Save/bare throughput ratio at 16 connections: "
+            f"**{r16['save']['rps'] / r16['bare']['rps']:.2f}** (goal ≥ 0.8); "
+            f"save p99 {r16['save']['p99_ms']} ms (goal ≤ 40 ms).",
+            "",
+            f"Acknowledged-save check: `{json.dumps(res['saves']['verify'])}`",
+        ]
     c = res.get("cohort")
     if c:
         lines += [
@@ -239,6 +240,7 @@ def main() -> int:
     ap.add_argument("--examinees", type=int, default=1000)
     ap.add_argument("--think", type=float, default=9.0)
     ap.add_argument("--skip-cohort", action="store_true")
+    ap.add_argument("--skip-saves", action="store_true")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.examinees = 5, 200
@@ -255,7 +257,8 @@ def main() -> int:
         celery = start_celery(e, OUT / "celery.log", beat=True, name="mb-bench")
         gunicorn = start_gunicorn(e, port, workers=workers, log=OUT / "gunicorn.log")
         res["gunicorn_workers"] = workers
-        res["saves"] = save_bench(url, e, args.seconds)
+        if not args.skip_saves:
+            res["saves"] = save_bench(url, e, args.seconds)
         if not args.skip_cohort:
             print("cohort load test...", flush=True)
             res["cohort"] = cohort(url, e, args.think, 60.0)
@@ -267,7 +270,9 @@ def main() -> int:
     md = markdown(res)
     (OUT / "results.md").write_text(md)
     print(md)
-    ok = res["saves"]["verify_ok"] and (args.skip_cohort or res["cohort"]["verify_ok"])
+    ok = (args.skip_saves or res["saves"]["verify_ok"]) and (
+        args.skip_cohort or res["cohort"]["verify_ok"]
+    )
     return 0 if ok else 1
 
 
