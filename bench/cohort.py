@@ -7,8 +7,9 @@ Plain Python (no Django): each examinee is a thread with its own session cookie;
 spread over --procs processes. Each one sends what exam.js sends:
   * starts the exam within the first --spike seconds (the start spike), starts block 1;
   * fetches the block's items for the offline cache once per block (exams:block_items);
-  * per item: GET the item (htmx partial), think, POST the answer (JSON);
-  * polls the clock every 60 s of real time (60 / compression here);
+  * per item: shows it (the first item of a block: GET the htmx partial; the others come from
+    the browser's cache and only POST the visit), thinks, POSTs the answer (JSON);
+  * polls the clock after 60 s of real time (60 / compression here) without a server reply;
   * after the last item ends the block, starts block 2 and does the same.
 The think time is exponential with mean --think seconds; a real examinee spends ~90 s per item,
 so the compression is 90/think and a run with U examinees stands for U * 90 / think examinees
@@ -35,7 +36,8 @@ from urllib.parse import urlparse
 
 ATTEMPT_RE = re.compile(r"/exams/a/([0-9a-f-]{36})/")
 REAL_SECONDS_PER_ITEM = 90
-CLOCK_POLL_REAL_S = 60  # static/js/exam.js: window.setInterval(() => Clock.poll(), 60000)
+CLOCK_POLL_REAL_S = 60  # static/js/exam.js: a poll after 60 s without a clock from the server
+JSON = {"Accept": "application/json"}
 
 
 class Examinee:
@@ -102,19 +104,20 @@ class Examinee:
         self.attempt = m.group(1)
         a = f"/exams/a/{self.attempt}"
         htmx = {"HX-Request": "true"}
-        # exam.js polls every 60 s of real time; compressed like the think time.
-        clock_every = CLOCK_POLL_REAL_S * think / REAL_SECONDS_PER_ITEM
-        next_clock = time.monotonic() + clock_every
+        # exam.js polls after 60 s of real time with no reply; compressed like the think time.
+        quiet = CLOCK_POLL_REAL_S * think / REAL_SECONDS_PER_ITEM
         for block in range(1, blocks + 1):
             self.request("block_start", "POST", f"{a}/blocks/start/")
             self.request("block_items", "GET", f"{a}/block/items/", extra=htmx)
             for pos in range(1, items + 1):
-                self.request("item", "GET", f"{a}/item/{pos}/", extra=htmx)
+                if pos == 1:
+                    self.request("item", "GET", f"{a}/item/{pos}/", extra=htmx)
+                else:
+                    self.request("visit", "POST", f"{a}/item/{pos}/visit/", extra=JSON)
                 wake = time.monotonic() + random.expovariate(1 / think)
-                while next_clock < wake:
-                    time.sleep(max(0.0, next_clock - time.monotonic()))
-                    self.request("clock", "GET", f"{a}/clock/")
-                    next_clock += clock_every
+                while time.monotonic() + quiet < wake:
+                    time.sleep(quiet)
+                    self.request("clock", "GET", f"{a}/clock/", extra=JSON)
                 time.sleep(max(0.0, wake - time.monotonic()))
                 self.save(block, pos)
             self.request("block_end", "POST", f"{a}/blocks/end/")

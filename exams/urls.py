@@ -19,4 +19,5 @@ urlpatterns = [
     path("a/<uuid:uuid>/block/items/", views.block_items, name="block_items"),
     path("a/<uuid:uuid>/item/<int:position>/", views.item, name="item"),
     path("a/<uuid:uuid>/item/<int:position>/save/", views.save, name="save"),
+    path("a/<uuid:uuid>/item/<int:position>/visit/", views.visit, name="visit"),
 ]

@@ -266,7 +266,8 @@ def _item_context(
         "item_url": f"{item_base}{position}/",
         "prev_url": f"{item_base}{position - 1}/" if position > 1 else None,
         "next_url": f"{item_base}{position + 1}/" if position < count else None,
-        "save_url": reverse("exams:save", args=[attempt.uuid, position]),
+        "save_url": f"{item_base}{position}/save/",
+        "visit_url": f"{item_base}{position}/visit/",
         "review_screen_url": reverse("exams:review_screen", args=[attempt.uuid]),
         "end_block_url": reverse("exams:block_end", args=[attempt.uuid]),
         "lab_values_url": reverse("exams:lab_values"),
@@ -339,6 +340,39 @@ def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
     )
     template = "exams/_item_partial.html" if request.htmx else "exams/item.html"
     return render(request, template, context)
+
+
+@require_POST
+@login_required
+def visit(request: HttpRequest, uuid, position: int) -> JsonResponse:
+    """The browser showed an item from its cache: record the move (time per item, the
+    current item) and answer with the clock. The same service as the item page, without
+    rendering it: moving between items is the most frequent request of a sitting cohort."""
+    now = timezone.now()
+    try:
+        block = services.item_visit_own(
+            attempt_uuid=uuid, user_id=request.user.pk, position=position, now=now
+        )
+    except services.NotFound:
+        raise Http404("No such exam session.") from None
+    except services.BlockClosed as exc:
+        return JsonResponse({"ok": False, "error": exc.code, "message": str(exc)}, status=409)
+    except services.ExamError as exc:
+        return JsonResponse({"ok": False, "error": exc.code, "message": str(exc)}, status=400)
+    current = block.current_response
+    return JsonResponse(
+        {
+            "ok": True,
+            "position": position,
+            "is_locked": current.is_locked,
+            "clock": services.clock_state(
+                attempt=block.attempt,
+                now=now,
+                block=block,
+                last_seq=max(current.field_seqs.values(), default=0),
+            ),
+        }
+    )
 
 
 def _open_block(attempt: Attempt, now) -> AttemptBlock:
@@ -482,9 +516,6 @@ def _saved(
 @login_required
 def review_screen(request: HttpRequest, uuid) -> HttpResponse:
     now = timezone.now()
-    fast = services.clock_read(attempt_uuid=uuid, user_id=request.user.pk, now=now)
-    if fast is not None:
-        return JsonResponse(fast)
     attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
     block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
     if block is None:

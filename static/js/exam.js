@@ -1286,6 +1286,7 @@
     try {
       queueNote(true);
       rememberCurrent();
+      if (showFromCache(swap, url, push)) return;
       let text = null;
       let fromCache = false;
       try {
@@ -1335,6 +1336,64 @@
       navBusy = false;
     }
   }
+
+  // Online, an item the browser already holds (fetched ahead, or visited and remembered with
+  // the examinee's changes) is shown at once and the server is only told of the move: a small
+  // POST that times the item and returns the clock, instead of rendering the page again.
+  // Not in tutor mode (the key arrives with the page) and not inside a sequential set (the
+  // server locks answers on leaving, so it must see the moves in order, one page at a time).
+  function showFromCache(swap, url, push) {
+    if (Net.offline || pageScreen !== "block" || root.dataset.mode === "tutor") return false;
+    if (swap.dataset.screen !== "item" || swap.dataset.setKind === "sequential") return false;
+    if (cacheKey(url) === cacheKey(swap.dataset.url || "")) return false;
+    const cached = pageCache.get(cacheKey(url));
+    if (!cached || cached.includes('data-set-kind="sequential"')) return false;
+    const fresh = new DOMParser().parseFromString(cached, "text/html").getElementById("exam-swap");
+    if (!fresh || fresh.dataset.screen !== "item" || !fresh.dataset.visitUrl) return false;
+    const node = document.importNode(fresh, true);
+    swap.replaceWith(node);
+    if (push) history.pushState({ mb: true }, "", url);
+    afterSwap(node, { fromServer: false });
+    Visits.send(node.dataset.visitUrl);
+    return true;
+  }
+
+  // One visit in flight at a time, and only the latest waiting one is sent next, so the
+  // server sees the moves in the order they were made.
+  const Visits = {
+    busy: false,
+    next: null,
+    send(url) {
+      this.next = url;
+      if (!this.busy) this.run();
+    },
+    async run() {
+      this.busy = true;
+      while (this.next) {
+        const url = this.next;
+        this.next = null;
+        try {
+          const res = await fetch(url, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+          });
+          if (res.status === 409) {
+            leaveForAttempt("closed");
+            break;
+          }
+          if (res.ok) {
+            const data = await res.json();
+            if (data.clock) Clock.set(data.clock);
+            Net.up();
+          }
+        } catch (e) {
+          Net.down(); // the move is not timed on the server; answers are unaffected
+        }
+      }
+      this.busy = false;
+    },
+  };
 
   // Fetch every item of the open block ahead, in one request (read-only on the server: no
   // visit, no lock, never the key), so the examinee can keep moving between items and
@@ -1720,9 +1779,10 @@
   SaveState.render();
   // Replay anything a crash or reload left behind.
   Queue.pump();
-  // Between responses the timer counts down on its own; a poll every minute only catches
-  // what happened elsewhere (another tab, the sweep). A sleeping laptop or a throttled
-  // background tab is caught sooner: the render tick notices the wall clock jumping.
+  // Between responses the timer counts down on its own; a poll after a minute without any
+  // reply from the server only catches what happened elsewhere (another tab, the sweep). A
+  // sleeping laptop or a throttled background tab is caught sooner: the render tick notices
+  // the wall clock jumping.
   let lastTick = Date.now();
   window.setInterval(() => {
     const t = Date.now();
@@ -1730,7 +1790,9 @@
     lastTick = t;
     Clock.render();
   }, 250);
-  window.setInterval(() => Clock.poll(), 60000);
+  window.setInterval(() => {
+    if (performance.now() - Clock.at >= 60000) Clock.poll();
+  }, 5000);
   if (!initial) Clock.poll();
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") {

@@ -57,3 +57,58 @@ def test_items_never_opened_can_be_answered_offline(
         time.sleep(0.3)
     got = dict(Response.objects.filter(block=block).values_list("position", "choice"))
     assert (got[2], got[3]) == (4, 1)
+
+
+def test_online_moves_to_held_items_are_shown_at_once_and_timed_on_the_server(
+    live_server, page, login, examinee, make_exam
+):
+    from exams.models import Attempt, AttemptBlock, Response
+
+    make_exam(title="E2E cache-first", slug="e2e-cache-first", blocks=1, items=3, minutes=10)
+    login(page, "ada")
+    page.once("dialog", lambda d: d.accept())
+    page.click("text=Start exam")
+    page.wait_for_selector("#start-block")
+    page.click("#start-block")
+    page.wait_for_selector('#exam-swap[data-screen="item"][data-position="1"]')
+    block = Attempt.objects.get(user=examinee).blocks.get(state=AttemptBlock.State.ACTIVE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not page.evaluate(
+        "() => performance.getEntriesByType('resource')"
+        ".some(e => /block\\/items\\//.test(e.name) && e.responseEnd > 0)"
+    ):
+        time.sleep(0.2)
+
+    page.click('label[for="opt-2"]')
+    page.click('.nav-item[data-pos="3"]')
+    page.wait_for_selector('#exam-swap[data-position="3"]')
+    page.click('label[for="opt-0"]')
+    page.keyboard.press("p")
+    page.wait_for_selector('#exam-swap[data-position="2"]')
+    # Back on item 3 from memory: the answer given there is still shown.
+    page.keyboard.press("n")
+    page.wait_for_selector('#exam-swap[data-position="3"]')
+    assert page.is_checked("#opt-0")
+
+    # The server followed every move (it times items), without rendering any of them again.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        block.refresh_from_db()
+        if block.current_position == 3:
+            break
+        time.sleep(0.2)
+    assert block.current_position == 3
+    names = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert sum(1 for n in names if n.endswith("/visit/")) == 3
+    assert not any(n.endswith(("/item/2/", "/item/3/")) for n in names), [
+        n for n in names if "/exams/" in n
+    ]
+    responses = dict(Response.objects.filter(block=block).values_list("position", "time_spent_ms"))
+    assert responses[1] > 0 and responses[2] > 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        got = dict(Response.objects.filter(block=block).values_list("position", "choice"))
+        if got[1] == 2 and got[3] == 0:
+            break
+        time.sleep(0.2)
+    assert (got[1], got[3]) == (2, 0)

@@ -78,12 +78,14 @@ def test_instructor_cannot_open_an_examinee_attempt(client, instructor, live_att
         ("exams:tutorial_end", "get"),
         ("exams:item", "post"),
         ("exams:block_items", "post"),
+        ("exams:visit", "get"),
         ("exams:clock", "post"),
         ("exams:review_screen", "post"),
     ],
 )
 def test_wrong_method_is_405(examinee_client, live_attempt, name, method):
-    args = [live_attempt.uuid, 1] if name in {"exams:save", "exams:item"} else [live_attempt.uuid]
+    with_item = {"exams:save", "exams:item", "exams:visit"}
+    args = [live_attempt.uuid, 1] if name in with_item else [live_attempt.uuid]
     response = getattr(examinee_client, method)(reverse(name, args=args))
     assert response.status_code == 405
 
@@ -283,3 +285,47 @@ def test_block_items_between_blocks_is_404(examinee_client, live_attempt):
     services.block_end(attempt=live_attempt, now=timezone.now())
     url = reverse("exams:block_items", args=[live_attempt.uuid])
     assert examinee_client.get(url).status_code == 404
+
+
+def test_visit_moves_the_current_item_and_answers_with_the_clock(examinee_client, live_attempt):
+    response = examinee_client.post(reverse("exams:visit", args=[live_attempt.uuid, 4]))
+    assert response.status_code == 200
+    data = response.json()
+    assert data["ok"] is True and data["position"] == 4
+    assert data["clock"]["state"] == "in_block" and data["clock"]["block_remaining"] > 0
+    block = live_attempt.blocks.get(number=1)
+    assert block.current_position == 4
+    assert "SECRET-EXPLANATION" not in response.content.decode()
+    assert not re.search(r"(key_index|is_correct|correct_answer)", response.content.decode())
+
+
+def test_visit_after_the_block_closed_is_409(examinee_client, live_attempt):
+    services.block_end(attempt=live_attempt, now=timezone.now())
+    response = examinee_client.post(reverse("exams:visit", args=[live_attempt.uuid, 2]))
+    assert response.status_code == 409
+    assert response.json()["error"] == "closed"
+
+
+def test_visit_of_someone_elses_attempt_is_404(client, other_examinee, live_attempt):
+    client.force_login(other_examinee)
+    assert client.post(reverse("exams:visit", args=[live_attempt.uuid, 2])).status_code == 404
+    assert live_attempt.blocks.get(number=1).current_position == 1
+
+
+def test_review_screen_lists_the_block_with_answered_and_marked(examinee_client, live_attempt):
+    examinee_client.post(
+        reverse("exams:save", args=[live_attempt.uuid, 2]),
+        {"seq": 1, "choice": 3, "marked": "1"},
+        HTTP_ACCEPT="application/json",
+    )
+    url = reverse("exams:review_screen", args=[live_attempt.uuid])
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        response = examinee_client.get(url, **headers)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/html")
+        body = response.content.decode()
+        assert 'data-screen="review"' in body
+        rows = re.findall(r'<tr[^>]*data-pos="(\d+)"[^>]*>', body)
+        assert rows == [str(p) for p in range(1, 6)]
+    unanswered = examinee_client.get(url, {"show": "unanswered"}).content.decode()
+    assert 'data-pos="2"' not in unanswered

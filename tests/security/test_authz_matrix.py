@@ -110,6 +110,7 @@ MATRIX: dict[str, Row] = {
     "exams:block_items": Row("get", EXAMINEE_OWNS, "attempt"),
     "exams:item": Row("get", EXAMINEE_OWNS, "attempt_item"),
     "exams:save": Row("post", EXAMINEE_OWNS, "attempt_item"),
+    "exams:visit": Row("post", EXAMINEE_OWNS, "attempt_item"),
     "insights:exam_stats": Row("get", INSTRUCTOR_OWNS, "exam"),
     "insights:exam_items_csv": Row("get", INSTRUCTOR_OWNS, "exam"),
     "insights:exam_attempts_csv": Row("get", INSTRUCTOR_OWNS, "exam"),
