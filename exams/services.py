@@ -782,9 +782,10 @@ def item_visit_own(*, attempt_uuid, user_id: int, position: int, now: datetime) 
 def _visit_rows(block: AttemptBlock, positions: list[int]) -> dict[int, Response]:
     return {
         r.position: r
-        for r in Response.objects.filter(block=block, position__in=positions).select_related(
-            "version__statistic", "question__item_set"
-        )
+        # order_by(): Response's default ordering joins the attempt and the block to sort.
+        for r in Response.objects.filter(block=block, position__in=positions)
+        .select_related("version__statistic", "question__item_set")
+        .order_by()
     }
 
 
