@@ -8,6 +8,10 @@
 #   REDIS_DOWN=60   seconds the broker stays down in the fault run
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "bench: installing Debian's wrk (the load generator)" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null
+fi
 command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
 pg_isready -q -h 127.0.0.1 -p 5432 || { echo "bench: PostgreSQL is not up on :5432" >&2; exit 1; }
 redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG || { echo "bench: Redis is not up" >&2; exit 1; }
