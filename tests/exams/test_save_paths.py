@@ -196,3 +196,111 @@ def test_clock_read_agrees_with_the_locking_clock_in_every_state(attempt, t0):
 
 def test_clock_read_of_another_users_attempt_is_none(attempt, other_examinee, t0):
     assert services.clock_read(attempt_uuid=attempt.uuid, user_id=other_examinee.pk, now=t0) is None
+
+
+VISIT_FIELDS = ["time_spent_ms", "is_locked", "choice"]
+
+
+def _visit_via_view_path(*, attempt, position, now):
+    """What exams:visit does: the SQL path, else the ORM one."""
+    fast = services.item_visit_fast(
+        attempt_uuid=attempt.uuid, user_id=attempt.user_id, position=position, now=now
+    )
+    if fast is not None:
+        return fast[2]
+    return services.item_visit(
+        attempt=attempt, position=position, now=now
+    ).current_response.is_locked
+
+
+def _visit_reference(*, attempt, position, now):
+    return services.item_visit(
+        attempt=attempt, position=position, now=now
+    ).current_response.is_locked
+
+
+def _outcome(fn, **kwargs):
+    try:
+        return ("ok", fn(**kwargs))
+    except services.ExamError as exc:
+        return type(exc).__name__
+
+
+def _visit_state(attempt):
+    attempt.refresh_from_db()
+    blocks = [
+        (b.state, b.current_position, b.current_since, b.closed_at)
+        for b in attempt.blocks.order_by("number")
+    ]
+    rows = sorted(
+        (r.block.number, r.position, *(getattr(r, f) for f in VISIT_FIELDS))
+        for r in Response.objects.filter(attempt=attempt).select_related("block")
+    )
+    return blocks, rows, attempt.state, attempt.last_activity_at
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_visit_agrees_with_the_locked_path(
+    seed, examinee, other_examinee, instructor, short_blueprint, t0
+):
+    from exams.models import Exam
+    from questions.models import Bank, ItemSet
+    from tests.exams.conftest import make_question
+
+    bank = Bank.objects.create(slug=f"visit-bank-{seed}", name="Visit bank")
+    case = ItemSet.objects.create(
+        bank=bank, kind=ItemSet.Kind.SEQUENTIAL, external_id="case", stimulus_html="<p>Case</p>"
+    )
+    for n in range(3):
+        make_question(
+            bank, 500 + n, discipline="medicine", system="renal-urinary", item_set=case,
+            set_position=n + 1,
+        )  # fmt: skip
+    for n in range(7):
+        make_question(bank, 600 + n, discipline="surgery", system="respiratory")
+    exam = Exam.objects.create(
+        title="Visits", owner=instructor, blueprint=short_blueprint, is_public=True
+    )
+    exam.banks.add(bank)
+    pair = []
+    for user in (examinee, other_examinee):
+        attempt = services.attempt_start(user=user, exam=exam, now=t0, rng=random.Random(seed))
+        attempt = services.tutorial_end(attempt=attempt, now=t0)
+        pair.append(services.block_start(attempt=attempt, now=t0))
+    fast, reference = pair
+    rng = random.Random(seed)
+    now, seq = t0, 0
+    for block_number in (1, 2):
+        for _ in range(60):
+            # Up to 15 s a step: 60 steps walk past the 10-minute deadline now and then.
+            now += timedelta(seconds=rng.uniform(0, 15))
+            position = rng.randint(1, 6)  # 6: no such item
+            if rng.random() < 0.3:
+                seq += 1
+                choice = rng.randint(0, 4)
+                for a, path in ((fast, services.answer_save), (reference, services.answer_save)):
+                    _outcome(path, attempt=a, position=position, seq=seq, choice=choice, now=now)
+                continue
+            got = _outcome(_visit_via_view_path, attempt=fast, position=position, now=now)
+            want = _outcome(_visit_reference, attempt=reference, position=position, now=now)
+            assert got == want, (block_number, position, now - t0)
+        assert _visit_state(fast) == _visit_state(reference)
+        for a in (fast, reference):
+            services.block_end(attempt=a, now=now)
+            services.block_start(attempt=a, now=now)
+
+
+def test_a_move_in_the_grace_period_counts_time_only_up_to_the_deadline(attempt, t0):
+    services.tutorial_end(attempt=attempt, now=t0)
+    attempt = services.block_start(attempt=attempt, now=t0)
+    deadline = t0 + timedelta(minutes=10)
+    fast = services.item_visit_fast(
+        attempt_uuid=attempt.uuid,
+        user_id=attempt.user_id,
+        position=2,
+        now=deadline + timedelta(seconds=3),
+    )
+    assert fast is not None, "inside the grace period the fast path applies"
+    first = Response.objects.get(attempt=attempt, block__number=1, position=1)
+    assert first.time_spent_ms == 10 * 60 * 1000
+    assert attempt.blocks.get(number=1).current_position == 2
