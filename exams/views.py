@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from exams import services
@@ -427,6 +428,7 @@ def block_items(request: HttpRequest, uuid) -> HttpResponse:
         if r.question.item_set_id is not None:
             set_sizes[r.question.item_set_id] = set_sizes.get(r.question.item_set_id, 0) + 1
     contexts = []
+    nav_html = None
     for r in items:
         context = _item_context(
             attempt=block.attempt,
@@ -437,6 +439,13 @@ def block_items(request: HttpRequest, uuid) -> HttpResponse:
             set_size=set_sizes.get(r.question.item_set_id, 0),
         )
         context["tutor"] = None
+        if nav_html is None:
+            # The navigator is the same list for every item but the "current" mark, which the
+            # browser sets when it stores each item: rendered once, not items × items times.
+            for n in context["nav"]:
+                n["is_current"] = False
+            nav_html = mark_safe(render_to_string("exams/_item_nav.html", context))  # noqa: S308 - our template's output
+        context["nav_html"] = nav_html
         contexts.append(render_to_string("exams/_item_partial.html", context, request=request))
     return HttpResponse("".join(contexts))
 

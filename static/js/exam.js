@@ -1417,6 +1417,13 @@
       const doc = new DOMParser().parseFromString(await res.text(), "text/html");
       doc.querySelectorAll('[data-screen="item"][data-url]').forEach((fresh) => {
         const key = cacheKey(fresh.dataset.url);
+        // The server sends one navigator for all items; mark this item as the current one.
+        $$(".nav-item[data-pos]", fresh).forEach((a) => {
+          const here = a.dataset.pos === fresh.dataset.position;
+          a.classList.toggle("is-current", here);
+          if (here) a.setAttribute("aria-current", "page");
+          else a.removeAttribute("aria-current");
+        });
         // A copy the examinee has already loaded by visiting is at least as new.
         if (!pageCache.has(key)) pageCache.set(key, fresh.outerHTML);
       });

@@ -82,6 +82,9 @@ def test_online_moves_to_held_items_are_shown_at_once_and_timed_on_the_server(
     page.click('label[for="opt-2"]')
     page.click('.nav-item[data-pos="3"]')
     page.wait_for_selector('#exam-swap[data-position="3"]')
+    # Shown from the block's bundle: the navigator marks this item, and only this one.
+    assert page.locator(".nav-item.is-current").count() == 1
+    assert page.get_attribute('.nav-item[aria-current="page"]', "data-pos") == "3"
     page.click('label[for="opt-0"]')
     page.keyboard.press("p")
     page.wait_for_selector('#exam-swap[data-position="2"]')

@@ -267,6 +267,9 @@ def test_block_items_sends_every_item_of_the_open_block_read_only(
     assert positions == [str(p) for p in range(1, block.responses.count() + 1)]
     for r in block.responses.select_related("version"):
         assert r.version.stem_html in body
+    # One navigator for all items: none is marked current (the browser marks each).
+    assert body.count('class="item-nav"') == len(positions)
+    assert "is-current" not in body
     block.refresh_from_db()
     assert block.current_position == 1, "reading ahead is not a visit"
 
