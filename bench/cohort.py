@@ -4,13 +4,15 @@
         [--procs 4] [--think 9] [--spike 60]
 
 Plain Python (no Django): each examinee is a thread with its own session cookie; examinees are
-spread over --procs processes. Each one sends what exam.js sends:
-  * starts the exam within the first --spike seconds (the start spike), starts block 1;
-  * fetches the block's items for the offline cache once per block (exams:block_items);
-  * per item: shows it (the first item of a block: GET the htmx partial; the others come from
-    the browser's cache and only POST the visit), thinks, POSTs the answer (JSON);
+spread over --procs processes. Each one sends what the browser sends (exam.js, and the page
+loads that follow each redirect):
+  * starts the exam within the first --spike seconds (the start spike), then the attempt page;
+  * per block: starts it, follows the redirect (attempt page, then item 1 as a full page) and
+    fetches the block's items for the offline cache in one request (exams:block_items);
+  * per item after the first: the browser shows it from its cache and only POSTs the visit;
+    then thinks, and POSTs the answer (JSON);
   * polls the clock after 60 s of real time (60 / compression here) without a server reply;
-  * after the last item ends the block, starts block 2 and does the same.
+  * after the last item ends the block (and loads the break screen), then block 2 the same way.
 The think time is exponential with mean --think seconds; a real examinee spends ~90 s per item,
 so the compression is 90/think and a run with U examinees stands for U * 90 / think examinees
 in real time (the report uses the measured save rate).
@@ -104,14 +106,19 @@ class Examinee:
         self.attempt = m.group(1)
         a = f"/exams/a/{self.attempt}"
         htmx = {"HX-Request": "true"}
+        # The browser follows each redirect: the attempt page (the screen before block 1).
+        self.request("attempt_page", "GET", f"{a}/")
         # exam.js polls after 60 s of real time with no reply; compressed like the think time.
         quiet = CLOCK_POLL_REAL_S * think / REAL_SECONDS_PER_ITEM
         for block in range(1, blocks + 1):
             self.request("block_start", "POST", f"{a}/blocks/start/")
+            # → 302 to the attempt, which redirects to item 1: a full page, then its bundle.
+            self.request("attempt_page", "GET", f"{a}/")
+            self.request("item", "GET", f"{a}/item/1/")
             self.request("block_items", "GET", f"{a}/block/items/", extra=htmx)
             for pos in range(1, items + 1):
                 if pos == 1:
-                    self.request("item", "GET", f"{a}/item/{pos}/", extra=htmx)
+                    pass  # on screen already
                 else:
                     self.request("visit", "POST", f"{a}/item/{pos}/visit/", extra=JSON)
                 wake = time.monotonic() + random.expovariate(1 / think)
@@ -121,6 +128,7 @@ class Examinee:
                 time.sleep(max(0.0, wake - time.monotonic()))
                 self.save(block, pos)
             self.request("block_end", "POST", f"{a}/blocks/end/")
+            self.request("attempt_page", "GET", f"{a}/")  # the break screen, or "finished"
 
 
 def worker(rows, total_rows, url, t0, spike, think, items, blocks, out_q) -> None:

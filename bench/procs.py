@@ -94,9 +94,11 @@ def gunicorn_workers(master: subprocess.Popen) -> list[int]:
 
 
 def start_celery(
-    env: dict, log: Path, *, beat: bool = False, name: str = "bench"
+    env: dict, log: Path, *, beat: bool = False, name: str = "bench", nice: int = 0
 ) -> subprocess.Popen:
-    args = [
+    # nice > 0 runs the worker below the web server's CPU priority, as docker-compose.yml
+    # does: analytics may wait a moment, an examinee's request should not.
+    args = (["nice", "-n", str(nice)] if nice else []) + [
         sys.executable,
         "-m",
         "celery",

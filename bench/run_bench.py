@@ -254,7 +254,7 @@ def main() -> int:
     workers = 2 * (os.cpu_count() or 1)
     celery = gunicorn = None
     try:
-        celery = start_celery(e, OUT / "celery.log", beat=True, name="mb-bench")
+        celery = start_celery(e, OUT / "celery.log", beat=True, name="mb-bench", nice=10)
         gunicorn = start_gunicorn(e, port, workers=workers, log=OUT / "gunicorn.log")
         res["gunicorn_workers"] = workers
         if not args.skip_saves:
