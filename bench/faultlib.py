@@ -173,12 +173,13 @@ def lost_answers(acks: list[Ack]) -> list[Ack]:
 def login_session(user) -> tuple[str, str]:
     """A session cookie and CSRF token for `user`, made in the session store (no password)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils.crypto import get_random_string
+
+    from accounts.sessions import SessionStore
 
     s = SessionStore()
     s[SESSION_KEY] = str(user.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
     s[HASH_SESSION_KEY] = user.get_session_auth_hash()
     s.create()
     return s.session_key, get_random_string(32)

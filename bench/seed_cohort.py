@@ -31,13 +31,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.crypto import get_random_string  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.sessions import SessionStore  # noqa: E402
 from exams import services  # noqa: E402
 from exams.models import Attempt, AttemptBlock, Blueprint, Exam, Response  # noqa: E402
 from questions.models import Bank, Question, QuestionVersion, Tag  # noqa: E402
@@ -121,7 +121,7 @@ def _sessions(users: list[User]) -> dict[int, str]:
         key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
         data = {
             SESSION_KEY: str(u.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            BACKEND_SESSION_KEY: "accounts.backends.ModelBackend",
             HASH_SESSION_KEY: u.get_session_auth_hash(),
         }
         rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import psycopg
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F, Q
 
+from config.db import prepared_cursor as _prepared_cursor
 from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
 from questions.models import Bank, ItemSet, Question, QuestionVersion, Tag
 
@@ -857,9 +857,30 @@ def item_visit_fast(
                 [now, attempt_id],
             )
             (last_activity_at,) = cursor.fetchone()
-    attempt = Attempt(
+    attempt, block = _in_block_snapshot(
+        attempt=(
+            attempt_id,
+            attempt_uuid,
+            user_id,
+            mode,
+            day_deadline_at,
+            last_activity_at,
+            last_seq,
+        ),
+        block=(block_id, number, deadline_at),
+    )
+    block.current_position = position
+    return attempt, block, target_locked
+
+
+def _in_block_snapshot(*, attempt: tuple, block: tuple) -> tuple[Attempt, AttemptBlock]:
+    """Unsaved instances, from the columns a hand-written statement returned, of an attempt
+    inside an open block: what `clock_state` needs to answer, without reading them again."""
+    attempt_id, uuid, user_id, mode, day_deadline_at, last_activity_at, last_seq = attempt
+    block_id, number, deadline_at = block
+    a = Attempt(
         id=attempt_id,
-        uuid=attempt_uuid,
+        uuid=uuid,
         user_id=user_id,
         mode=mode,
         state=Attempt.State.IN_BLOCK,
@@ -867,15 +888,14 @@ def item_visit_fast(
         last_activity_at=last_activity_at,
         last_seq=last_seq,
     )
-    block = AttemptBlock(
+    b = AttemptBlock(
         id=block_id,
-        attempt=attempt,
+        attempt=a,
         number=number,
         deadline_at=deadline_at,
         state=AttemptBlock.State.ACTIVE,
-        current_position=position,
     )
-    return attempt, block, target_locked
+    return a, b
 
 
 def _visit_rows(block: AttemptBlock, positions: list[int]) -> dict[int, Response]:
@@ -989,19 +1009,6 @@ def answer_save_locked(
     if closed:
         raise BlockClosed("This block has ended; the answer was not saved.")
     return result
-
-
-def _prepared_cursor():
-    """A cursor that binds parameters on the server, so psycopg prepares a statement it has
-    run a few times on this connection and PostgreSQL stops re-planning it (planning was a
-    third of the save statement's time). Django's own cursors bind on the client. It is
-    wrapped like any Django cursor, so transactions, query logging and test query counts
-    see it."""
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
 
 
 def answer_save_fast(
@@ -1128,18 +1135,17 @@ def answer_save_fast(
             )
             last_activity_at = max(last_activity_at, now)
             last_seq = max(last_seq, seq)
-    attempt = Attempt(
-        id=attempt_id,
-        uuid=attempt_uuid,
-        user_id=user_id,
-        mode=mode,
-        state=Attempt.State.IN_BLOCK,
-        day_deadline_at=day_deadline_at,
-        last_activity_at=last_activity_at,
-        last_seq=last_seq,
-    )
-    block = AttemptBlock(
-        id=block_id, attempt=attempt, number=number, deadline_at=dl, state=AttemptBlock.State.ACTIVE
+    attempt, block = _in_block_snapshot(
+        attempt=(
+            attempt_id,
+            attempt_uuid,
+            user_id,
+            mode,
+            day_deadline_at,
+            last_activity_at,
+            last_seq,
+        ),
+        block=(block_id, number, dl),
     )
     return SaveResult(applied=given, stale=[], attempt=attempt, block=block)
 

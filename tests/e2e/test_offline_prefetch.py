@@ -9,23 +9,20 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_items_never_opened_can_be_answered_offline(
-    live_server, page, context, login, examinee, make_exam
-):
-    from exams.models import Attempt, AttemptBlock, Response
+def start_block_and_wait_for_its_items(page, login, examinee, make_exam, *, title, slug):
+    """Start a 1 × 3-item exam as ada; return the open block once the browser holds its items
+    (one request, after a random pause of at most 9.5 s, that does not move the server's
+    current item)."""
+    from exams.models import Attempt, AttemptBlock
 
-    make_exam(title="E2E offline", slug="e2e-offline", blocks=1, items=3, minutes=10)
+    make_exam(title=title, slug=slug, blocks=1, items=3, minutes=10)
     login(page, "ada")
     page.once("dialog", lambda d: d.accept())
     page.click("text=Start exam")
     page.wait_for_selector("#start-block")
     page.click("#start-block")
     page.wait_for_selector('#exam-swap[data-screen="item"][data-position="1"]')
-    attempt = Attempt.objects.get(user=examinee)
-    block = attempt.blocks.get(state=AttemptBlock.State.ACTIVE)
-
-    # The block's items are fetched ahead, in one request after a random pause of at most
-    # 9.5 s, without moving the server's current item.
+    block = Attempt.objects.get(user=examinee).blocks.get(state=AttemptBlock.State.ACTIVE)
     deadline = time.monotonic() + 20
     fetched = False
     while time.monotonic() < deadline and not fetched:
@@ -35,6 +32,17 @@ def test_items_never_opened_can_be_answered_offline(
         )
         time.sleep(0.2)
     assert fetched, "the block's items were never fetched ahead"
+    return block
+
+
+def test_items_never_opened_can_be_answered_offline(
+    live_server, page, context, login, examinee, make_exam
+):
+    from exams.models import Response
+
+    block = start_block_and_wait_for_its_items(
+        page, login, examinee, make_exam, title="E2E offline", slug="e2e-offline"
+    )
     time.sleep(0.5)
     block.refresh_from_db()
     assert block.current_position == 1
@@ -62,22 +70,11 @@ def test_items_never_opened_can_be_answered_offline(
 def test_online_moves_to_held_items_are_shown_at_once_and_timed_on_the_server(
     live_server, page, login, examinee, make_exam
 ):
-    from exams.models import Attempt, AttemptBlock, Response
+    from exams.models import Response
 
-    make_exam(title="E2E cache-first", slug="e2e-cache-first", blocks=1, items=3, minutes=10)
-    login(page, "ada")
-    page.once("dialog", lambda d: d.accept())
-    page.click("text=Start exam")
-    page.wait_for_selector("#start-block")
-    page.click("#start-block")
-    page.wait_for_selector('#exam-swap[data-screen="item"][data-position="1"]')
-    block = Attempt.objects.get(user=examinee).blocks.get(state=AttemptBlock.State.ACTIVE)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not page.evaluate(
-        "() => performance.getEntriesByType('resource')"
-        ".some(e => /block\\/items\\//.test(e.name) && e.responseEnd > 0)"
-    ):
-        time.sleep(0.2)
+    block = start_block_and_wait_for_its_items(
+        page, login, examinee, make_exam, title="E2E cache-first", slug="e2e-cache-first"
+    )
 
     page.click('label[for="opt-2"]')
     page.click('.nav-item[data-pos="3"]')
