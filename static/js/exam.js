@@ -1048,6 +1048,9 @@
         resolve(!!yes);
       };
       const onClose = () => {
+        // A "close" event is delivered after the fact: the one from the previous confirm
+        // (answered "no") can arrive once this one is already open. Only a real close counts.
+        if (dlg.open) return;
         cleanup();
         resolve(false);
       };
@@ -1814,4 +1817,6 @@
     // Loaded ahead so the lab values open instantly, and offline too.
     window.setTimeout(loadLabs, 1500);
   }
+  // Every handler is in place (keyboard shortcuts included): the browser tests wait for this.
+  root.dataset.ready = "1";
 })();

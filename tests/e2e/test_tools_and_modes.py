@@ -46,6 +46,7 @@ def test_tutorial_sequential_set_preferences_and_inactivity(
     page.wait_for_selector("#start-block")
     page.click("#start-block")
     page.wait_for_selector('#exam-swap[data-position="1"]')
+    page.wait_for_selector('#exam-root[data-ready="1"]')  # the shortcuts are listening
 
     # ---- a sequential set: leaving an item asks first, then locks its answer
     page.keyboard.press("n")
