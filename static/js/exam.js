@@ -1430,6 +1430,7 @@
         // A copy the examinee has already loaded by visiting is at least as new.
         if (!pageCache.has(key)) pageCache.set(key, fresh.outerHTML);
       });
+      root.dataset.heldItems = String(pageCache.size); // for the browser tests
     } catch (e) {
       prefetchRun = 0; // offline: try again on the next screen from the server
     }
