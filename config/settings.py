@@ -161,7 +161,8 @@ if DATABASE_URL:
     # cursor binds on the server, and psycopg then prepares its statement after a few runs on
     # a connection (exams.services._prepared_cursor). Behind a transaction-mode pgbouncer set
     # DATABASE_PREPARE_THRESHOLD=none.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_THRESHOLD
+    if "postgresql" in DATABASES["default"]["ENGINE"]:
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_THRESHOLD
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {

@@ -1,9 +1,12 @@
+import logging
 import time
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from exams.services import close_expired_blocks
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -20,9 +23,17 @@ class Command(BaseCommand):
         from analytics.tasks import sweep_missing_analytics
 
         while True:
-            closed = close_expired_blocks(now=timezone.now())
-            sweep_missing_analytics()
-            if once:
-                self.stdout.write(f"closed {closed} attempts' expired blocks")
-                return
+            try:
+                closed = close_expired_blocks(now=timezone.now())
+                sweep_missing_analytics()
+            except Exception:
+                if once:
+                    raise
+                # One failed round (a locked database, say) must not stop the clock for good:
+                # vanished examinees' blocks still have to close on time.
+                logger.exception("sweep failed; trying again in %s s", every)
+            else:
+                if once:
+                    self.stdout.write(f"closed {closed} attempts' expired blocks")
+                    return
             time.sleep(every)
