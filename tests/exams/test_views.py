@@ -332,3 +332,17 @@ def test_review_screen_lists_the_block_with_answered_and_marked(examinee_client,
         assert rows == [str(p) for p in range(1, 6)]
     unanswered = examinee_client.get(url, {"show": "unanswered"}).content.decode()
     assert 'data-pos="2"' not in unanswered
+
+
+def test_without_javascript_the_answer_form_also_marks_and_unmarks(examinee_client, live_attempt):
+    page = examinee_client.get(reverse("exams:item", args=[live_attempt.uuid, 2])).content.decode()
+    noscript = page[page.index("<noscript>") : page.index("</noscript>")]
+    assert 'name="marked" value="0"' in noscript and 'type="checkbox" name="marked"' in noscript
+    url = reverse("exams:save", args=[live_attempt.uuid, 2])
+    # A checked box comes after the hidden "0": the last value wins.
+    examinee_client.post(url, {"seq": 1, "choice": 1, "marked": ["0", "1"]})
+    row = Response.objects.get(attempt=live_attempt, block__number=1, position=2)
+    assert (row.choice, row.is_marked) == (1, True)
+    examinee_client.post(url, {"seq": 2, "marked": "0"})
+    row.refresh_from_db()
+    assert (row.choice, row.is_marked) == (1, False)
