@@ -41,6 +41,20 @@ def _sort_links(request: HttpRequest, param: str, current: str, names) -> dict[s
     return links
 
 
+def _item_analysis(request: HttpRequest, matrix) -> dict:
+    """The item analysis part shared by the exam, bank and cohort pages: statistics, the test
+    table and the item rows sorted by `?sort=`."""
+    analysis = insights.analyse(matrix)
+    items = insights.item_rows(matrix, analysis)
+    item_sort = insights.sort_rows(items, request.GET.get("sort", ""), insights.ITEM_SORTS, "item")
+    return {
+        "analysis": analysis,
+        "tests": insights.test_rows(analysis),
+        "items": items,
+        "item_sorts": _sort_links(request, "sort", item_sort, insights.ITEM_SORTS),
+    }
+
+
 @require_GET
 @instructor_required
 def exam_stats(request: HttpRequest, uuid: UUID) -> HttpResponse:
@@ -48,9 +62,6 @@ def exam_stats(request: HttpRequest, uuid: UUID) -> HttpResponse:
         Exam.objects.select_related("blueprint"), uuid=uuid, owner=request.user
     )
     matrix = insights.exam_matrix(exam)
-    analysis = insights.analyse(matrix)
-    items = insights.item_rows(matrix, analysis)
-    item_sort = insights.sort_rows(items, request.GET.get("sort", ""), insights.ITEM_SORTS, "item")
     attempts = insights.attempt_rows(matrix, insights.exam_attempts(exam))
     attempt_sort = insights.sort_rows(
         attempts, request.GET.get("asort", ""), insights.ATTEMPT_SORTS, "date"
@@ -60,10 +71,7 @@ def exam_stats(request: HttpRequest, uuid: UUID) -> HttpResponse:
         "analytics/insights/exam_stats.html",
         {
             "exam": exam,
-            "analysis": analysis,
-            "items": items,
-            "tests": insights.test_rows(analysis),
-            "item_sorts": _sort_links(request, "sort", item_sort, insights.ITEM_SORTS),
+            **_item_analysis(request, matrix),
             "attempts": attempts,
             "attempt_sorts": _sort_links(request, "asort", attempt_sort, insights.ATTEMPT_SORTS),
             "histogram": _score_histogram(
@@ -174,18 +182,12 @@ def exam_attempts_csv(request: HttpRequest, uuid: UUID) -> HttpResponse:
 def bank_stats(request: HttpRequest, uuid: UUID) -> HttpResponse:
     bank = get_object_or_404(Bank, uuid=uuid, owners=request.user)
     matrix = insights.bank_matrix(bank)
-    analysis = insights.analyse(matrix)
-    items = insights.item_rows(matrix, analysis)
-    item_sort = insights.sort_rows(items, request.GET.get("sort", ""), insights.ITEM_SORTS, "item")
     return render(
         request,
         "analytics/insights/bank_stats.html",
         {
             "bank": bank,
-            "analysis": analysis,
-            "tests": insights.test_rows(analysis),
-            "items": items,
-            "item_sorts": _sort_links(request, "sort", item_sort, insights.ITEM_SORTS),
+            **_item_analysis(request, matrix),
         },
     )
 
@@ -195,18 +197,12 @@ def bank_stats(request: HttpRequest, uuid: UUID) -> HttpResponse:
 def cohort_stats(request: HttpRequest, uuid: UUID) -> HttpResponse:
     cohort = get_object_or_404(Cohort, uuid=uuid, owner=request.user)
     matrix = insights.cohort_matrix(cohort)
-    analysis = insights.analyse(matrix)
-    items = insights.item_rows(matrix, analysis)
-    item_sort = insights.sort_rows(items, request.GET.get("sort", ""), insights.ITEM_SORTS, "item")
     return render(
         request,
         "analytics/insights/cohort_stats.html",
         {
             "cohort": cohort,
             "areas": insights.cohort_area_table(cohort),
-            "analysis": analysis,
-            "tests": insights.test_rows(analysis),
-            "items": items,
-            "item_sorts": _sort_links(request, "sort", item_sort, insights.ITEM_SORTS),
+            **_item_analysis(request, matrix),
         },
     )
