@@ -281,9 +281,6 @@ def _item_context(
     }
 
 
-PREFETCH_HEADER = "X-Mockboard-Prefetch"
-
-
 def _block_nav(block: AttemptBlock) -> list[tuple]:
     return list(
         Response.objects.filter(block=block)
@@ -292,17 +289,13 @@ def _block_nav(block: AttemptBlock) -> list[tuple]:
     )
 
 
-def _block_items(
-    block: AttemptBlock, *, with_statistics: bool, position: int | None = None
-) -> list[Response]:
-    """Full rows (version, question, item set joined) of one item, or of the whole block."""
-    related = ["version", "question__item_set"]
-    if with_statistics:
-        related.append("version__statistic")
-    rows = Response.objects.filter(block=block).select_related(*related).order_by("position")
-    if position is not None:
-        rows = rows.filter(position=position)
-    return list(rows)
+def _block_items(block: AttemptBlock) -> list[Response]:
+    """The whole block's rows, version, question and item set joined (never statistics)."""
+    return list(
+        Response.objects.filter(block=block)
+        .select_related("version", "question__item_set")
+        .order_by("position")
+    )
 
 
 def _set_size(block: AttemptBlock, current: Response) -> int:
@@ -317,9 +310,6 @@ def _set_size(block: AttemptBlock, current: Response) -> int:
 @login_required
 def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
     now = timezone.now()
-    if request.headers.get(PREFETCH_HEADER) == "1":
-        attempt = _own_attempt(request, uuid)
-        return _item_prefetch(request, attempt=attempt, position=position, now=now)
     try:
         # Finds the examinee's own attempt and locks it in one statement (404 for others).
         block = services.item_visit_own(
@@ -388,28 +378,6 @@ def _open_block(attempt: Attempt, now) -> AttemptBlock:
     return block
 
 
-def _item_prefetch(request: HttpRequest, *, attempt: Attempt, position: int, now) -> HttpResponse:
-    """An item of the open block, fetched ahead so the examinee can move around offline.
-
-    Read-only: it does not move the server's current item, measure time or lock a sequential
-    set, and it never carries tutor content (the key), whatever the mode.
-    """
-    block = _open_block(attempt, now)
-    found = _block_items(block, with_statistics=False, position=position)
-    if not found:
-        raise Http404("No such item.")
-    context = _item_context(
-        attempt=block.attempt,
-        block=block,
-        current=found[0],
-        nav_rows=_block_nav(block),
-        now=now,
-        set_size=_set_size(block, found[0]),
-    )
-    context["tutor"] = None
-    return render(request, "exams/_item_partial.html", context)
-
-
 @require_GET
 @login_required
 def block_items(request: HttpRequest, uuid) -> HttpResponse:
@@ -422,7 +390,7 @@ def block_items(request: HttpRequest, uuid) -> HttpResponse:
     now = timezone.now()
     block = _open_block(_own_attempt(request, uuid), now)
     nav_rows = _block_nav(block)
-    items = _block_items(block, with_statistics=False)
+    items = _block_items(block)
     set_sizes: dict[int, int] = {}
     for r in items:
         if r.question.item_set_id is not None:
