@@ -5,6 +5,7 @@ a whole answer save's CPU. Login, permissions and `user_can_authenticate` are Dj
 """
 
 from django.contrib.auth import backends, get_user_model
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from config.db import prepared_cursor
@@ -19,7 +20,7 @@ class ModelBackend(backends.ModelBackend):
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         try:
             pk = model._meta.pk.to_python(user_id)
-        except Exception:  # a malformed id in a session: nobody, as Django's own
+        except ValidationError:  # a malformed id in a session: nobody, as Django's own
             return None
         with prepared_cursor() as cursor:
             cursor.execute(

@@ -117,9 +117,7 @@ class Examinee:
             self.request("item", "GET", f"{a}/item/1/")
             self.request("block_items", "GET", f"{a}/block/items/", extra=htmx)
             for pos in range(1, items + 1):
-                if pos == 1:
-                    pass  # on screen already
-                else:
+                if pos > 1:  # item 1 is on screen already
                     self.request("visit", "POST", f"{a}/item/{pos}/visit/", extra=JSON)
                 wake = time.monotonic() + random.expovariate(1 / think)
                 while time.monotonic() + quiet < wake:

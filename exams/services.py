@@ -853,10 +853,10 @@ def item_visit_fast(
             # Reading and moving between items is activity too (the inactivity warning).
             cursor.execute(
                 f"UPDATE {Attempt._meta.db_table}"  # noqa: S608 - model metadata
-                " SET last_activity_at = %s WHERE id = %s RETURNING last_activity_at",
+                " SET last_activity_at = %s WHERE id = %s",
                 [now, attempt_id],
             )
-            (last_activity_at,) = cursor.fetchone()
+            last_activity_at = now
     attempt, block = _in_block_snapshot(
         attempt=(
             attempt_id,
