@@ -323,3 +323,12 @@ def test_without_javascript_the_answer_form_also_marks_and_unmarks(examinee_clie
     examinee_client.post(url, {"seq": 2, "marked": "0"})
     row.refresh_from_db()
     assert (row.choice, row.is_marked) == (1, False)
+
+
+def test_visit_to_an_item_that_does_not_exist_is_400_and_moves_nothing(
+    examinee_client, live_attempt
+):
+    response = examinee_client.post(reverse("exams:visit", args=[live_attempt.uuid, 99]))
+    assert response.status_code == 400
+    assert "no such item" in response.json()["message"].lower()
+    assert live_attempt.blocks.get(number=1).current_position == 1
