@@ -99,6 +99,12 @@ def test_online_moves_to_held_items_are_shown_at_once_and_timed_on_the_server(
 
     # The server followed every move (it times items), without rendering any of them again.
     assert server_reaches(3)
+    # The database sees the last move a moment before the browser logs its response.
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".filter(e => e.name.endsWith('/visit/')).length >= 3",
+        timeout=5000,
+    )
     names = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
     assert sum(1 for n in names if n.endswith("/visit/")) == 3
     assert not any(n.endswith(("/item/2/", "/item/3/")) for n in names), [
