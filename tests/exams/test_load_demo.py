@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import User
+from exams.demo import medqa_overlaid
 from exams.models import Blueprint, Exam
 from questions import outline
 from questions.models import Bank, ItemSet, Question, QuestionVersion, Tag
@@ -89,10 +90,37 @@ def test_demo_bank_holds_all_medqa_and_original_questions(loaded):
     assert medqa.count() == 594
     assert originals.count() >= 40
     for q in originals.select_related("current_version"):
+        assert q.current_version.licence == "CC BY 4.0"
+
+
+def test_every_active_demo_question_teaches(loaded):
+    """An explanation, one per option, and an objective: tutor mode and review need all three."""
+    active = Question.objects.filter(bank__slug="demo-step2ck", is_retired=False)
+    assert active.count() > 600
+    for q in active.select_related("current_version"):
         version = q.current_version
-        assert version.explanation_html and version.objective_html
-        assert all(o["explanation"] for o in version.options)
-        assert version.licence == "CC BY 4.0"
+        assert version.explanation_html.strip(), q.external_id
+        assert version.objective_html.strip(), q.external_id
+        assert all(o["explanation"].strip() for o in version.options), q.external_id
+
+
+def test_medqa_questions_say_who_wrote_their_explanations(loaded):
+    version = Question.objects.get(external_id="medqa-us-test-2").current_version
+    assert "written for Mockboard's demo" in version.source
+    assert "not reviewed by a physician" in version.source
+    assert "CC BY 4.0" in version.licence and "MIT" in version.licence
+
+
+def test_questions_whose_key_was_questioned_are_retired(loaded):
+    retired = set(medqa_overlaid().retired)
+    assert (
+        set(
+            Question.objects.filter(bank__slug="demo-step2ck", is_retired=True).values_list(
+                "external_id", flat=True
+            )
+        )
+        == retired
+    )
 
 
 def test_every_demo_question_has_one_outline_discipline_system_and_task(loaded):
@@ -129,6 +157,7 @@ def test_blueprint_presets_exist_with_their_shapes(loaded):
         for b in Blueprint.objects.all()
     }  # fmt: skip
     assert shapes["step2ck-2026"] == (16, 20, 30, 55, 5, None)
+    assert shapes["step2ck-2026-sample"] == (6, 20, 30, 55, 5, None)
     assert shapes["step2ck-legacy"] == (8, 40, 60, 45, 15, None)
     assert shapes["self-assessment"] == (4, 40, 60, 45, 0, None)
     assert shapes["demo-4x20"] == (4, 20, 30, 30, 5, None)
@@ -138,7 +167,12 @@ def test_blueprint_presets_exist_with_their_shapes(loaded):
 def test_demo_exams_are_public_timed_and_weighted_by_the_outline(loaded):
     instructor = User.objects.get(username="instructor")
     bank = Bank.objects.get(slug="demo-step2ck")
-    expected = {"Step 2 CK practice exam": "demo-4x20", "Quick practice: 2 × 10": "quick-2x10"}
+    expected = {
+        "Step 2 CK full-length (2026 format)": "step2ck-2026",
+        "Step 2 CK sample form: 120 items": "step2ck-2026-sample",
+        "Step 2 CK practice exam": "demo-4x20",
+        "Quick practice: 2 × 10": "quick-2x10",
+    }
     for title, blueprint in expected.items():
         exam = Exam.objects.get(owner=instructor, title=title)
         assert exam.is_public and exam.mode == Exam.Mode.TIMED
@@ -147,3 +181,17 @@ def test_demo_exams_are_public_timed_and_weighted_by_the_outline(loaded):
         assert list(exam.banks.all()) == [bank]
         assert exam.discipline_weights == outline.STEP2CK_DISCIPLINE_WEIGHTS
         assert exam.system_weights == outline.STEP2CK_SYSTEM_WEIGHTS
+
+
+def test_the_full_length_exam_draws_16_blocks_of_20_distinct_questions(loaded, t0):
+    import random
+
+    from exams.services import exam_blocks
+
+    exam = Exam.objects.get(title="Step 2 CK full-length (2026 format)")
+    for seed in range(3):
+        blocks = exam_blocks(exam=exam, rng=random.Random(seed))
+        assert [len(b) for b in blocks] == [20] * 16
+        ids = [q.pk for b in blocks for q in b]
+        assert len(set(ids)) == 320
+        assert not Question.objects.filter(pk__in=ids, is_retired=True).exists()
