@@ -211,3 +211,19 @@ def test_attempt_review_lists_counts_only_for_closed_blocks(examinee_client, exa
     assert not second.is_reviewable
     assert (second.correct, second.incorrect) == (0, 0)
     assert "review opens when the block closes" in response.content.decode()
+
+
+def test_closed_block_review_names_the_questions_source_and_licence(
+    examinee_client, exam_in_progress
+):
+    attempt, (v1, *_) = exam_in_progress
+    type(v1).objects.filter(pk=v1.pk).update(
+        source="MedQA (Jin et al. 2021); explanation written for Mockboard's demo",
+        licence="MIT (question); CC BY 4.0 (explanation)",
+    )
+    url = reverse("analytics:block_review", args=[attempt.uuid, 1])
+
+    html = examinee_client.get(url, {"item": 1}).content.decode()
+
+    assert "Source: MedQA (Jin et al. 2021); explanation written for Mockboard&#x27;s demo" in html
+    assert "Licence: MIT (question); CC BY 4.0 (explanation)." in html
