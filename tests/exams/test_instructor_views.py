@@ -306,15 +306,34 @@ def test_cohort_detail_lists_members_assignments_and_analytics_link(
     assert response.context["stats_url"] == reverse("insights:cohort_stats", args=[cohort.uuid])
 
 
-def test_adding_unknown_usernames_names_them_over_htmx(instructor_client, cohort, other_examinee):
+@pytest.mark.parametrize("name", ["ghost", "dr_osei"])
+def test_adding_members_never_tells_which_accounts_exist_or_their_role(
+    instructor_client, cohort, other_instructor, name
+):
+    # Issue #10, finding 2: an unknown name and an instructor's name get the same answer.
     response = instructor_client.post(
         reverse("teach:cohort_members_add", args=[cohort.uuid]),
-        {"usernames": "ben, ghost"},
+        {"usernames": name},
         HTTP_HX_REQUEST="true",
     )
     assert b'id="members"' in response.content
-    assert b"ghost" in response.content
-    assert not cohort.members.filter(username="ben").exists()
+    assert response.context["notice"] == "0 added; 1 could not be added."
+    assert not response.context.get("error")
+    assert name.encode() not in response.content
+    assert list(cohort.members.values_list("username", flat=True)) == ["ada"]
+
+
+def test_adding_members_adds_the_examinees_and_counts_the_rest(
+    instructor_client, cohort, other_examinee, other_instructor
+):
+    response = instructor_client.post(
+        reverse("teach:cohort_members_add", args=[cohort.uuid]),
+        {"usernames": "ben, ghost, dr_osei"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.context["notice"] == "1 added; 2 could not be added."
+    assert b"ghost" not in response.content
+    assert set(cohort.members.values_list("username", flat=True)) == {"ada", "ben"}
 
 
 def test_adding_members(instructor_client, cohort, other_examinee):
