@@ -63,9 +63,7 @@ def test_wrong_passwords_from_elsewhere_never_lock_the_user_out_behind_a_proxy(
         sign_in(client, examinee.username, "x", address=PROXY, forwarded="203.0.113.9")
     locked = sign_in(client, examinee.username, PASSWORD, address=PROXY, forwarded="203.0.113.9")
     assert locked.status_code == 429
-    response = sign_in(
-        client, examinee.username, PASSWORD, address=PROXY, forwarded="198.51.100.7"
-    )
+    response = sign_in(client, examinee.username, PASSWORD, address=PROXY, forwarded="198.51.100.7")
     assert response.status_code == 302
 
 
