@@ -129,3 +129,16 @@ def test_failures_during_a_lockout_do_not_extend_it(client, examinee, settings):
     AccessAttempt.objects.update(attempt_time=first_locked_at - timedelta(hours=1, seconds=1))
     response = sign_in(client, examinee.username, PASSWORD, address="203.0.113.9")
     assert response.status_code == 302
+
+
+def test_signing_in_to_ones_own_account_does_not_clear_the_addresss_count(
+    client, examinee, settings
+):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for n in range(5):
+        sign_in(client, f"guess{n}", "x", address="203.0.113.9")
+    assert sign_in(client, examinee.username, PASSWORD, address="203.0.113.9").status_code == 302
+    client.logout()
+    sign_in(client, "guess5", "x", address="203.0.113.9")
+    assert sign_in(client, examinee.username, PASSWORD, address="203.0.113.9").status_code == 429
