@@ -8,6 +8,8 @@ to a default (DEBUG in particular).
 from __future__ import annotations
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -70,7 +72,15 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY is required when DEBUG is off (`make run` makes one)"
         )
-    SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only reachable with DEBUG=1
+    # Never a fixed key: one that is in the source signs sessions anyone can forge. A key of
+    # this process only means sessions and password-reset links end with it (and differ
+    # between workers); `make run` keeps one in var/secret_key instead.
+    SECRET_KEY = secrets.token_urlsafe(50)
+    print(
+        "WARNING: SECRET_KEY is not set; DEBUG=1 uses a random key for this process only."
+        " Sessions end when it stops. Set SECRET_KEY (make run keeps one in var/secret_key).",
+        file=sys.stderr,
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
