@@ -6,9 +6,9 @@ from accounts.models import User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "email", "role", "time_multiplier", "extra_break_minutes")
+    list_display = ("username", "email", "role")
     list_filter = ("role", "is_staff")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        ("Mockboard", {"fields": ("role", "time_multiplier", "extra_break_minutes")}),
+        ("Mockboard", {"fields": ("role",)}),
     )

@@ -8,6 +8,8 @@ to a default (DEBUG in particular).
 from __future__ import annotations
 
 import os
+import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -70,7 +72,15 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY is required when DEBUG is off (`make run` makes one)"
         )
-    SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only reachable with DEBUG=1
+    # Never a fixed key: one that is in the source signs sessions anyone can forge. A key of
+    # this process only means sessions and password-reset links end with it (and differ
+    # between workers); `make run` keeps one in var/secret_key instead.
+    SECRET_KEY = secrets.token_urlsafe(50)
+    print(
+        "WARNING: SECRET_KEY is not set; DEBUG=1 uses a random key for this process only."
+        " Sessions end when it stops. Set SECRET_KEY (make run keeps one in var/secret_key).",
+        file=sys.stderr,
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -183,10 +193,20 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.ModelBackend",
 ]
-# Login throttling: a username/IP pair is locked out after this many failures for an hour.
+# Sign-in throttling (docs/security.md): a (username, address) pair locks after
+# LOGIN_FAILURE_LIMIT failures, an address alone after LOGIN_ADDRESS_FAILURE_LIMIT, for an hour
+# from the failure that locked it; failures during the lock neither count nor extend it. Both
+# keys hold the address, so guesses typed elsewhere never lock the real user out.
+# Behind reverse proxies set TRUSTED_PROXY_COUNT, or every user shares the proxy's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_HANDLER = "accounts.throttle.LoginThrottleHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 AXES_COOLOFF_TIME = 1
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Order matters: accounts.throttle.LoginThrottleHandler reads the address first, then the pair.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 

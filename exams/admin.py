@@ -8,6 +8,7 @@ from exams.models import (
     Cohort,
     Exam,
     FixedItem,
+    Membership,
     Response,
 )
 
@@ -40,10 +41,16 @@ class ExamAdmin(admin.ModelAdmin):
     inlines = [FixedItemInline]
 
 
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
 @admin.register(Cohort)
 class CohortAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "created_at")
-    filter_horizontal = ("members",)
+    inlines = [MembershipInline]
 
 
 @admin.register(Assignment)

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.text import slugify
 
-from exams.models import Assignment, Blueprint, Cohort, Exam, FixedItem
+from exams.models import Assignment, Blueprint, Cohort, Exam, FixedItem, Membership
 from questions.models import Bank, Question, Tag
 
 User = get_user_model()
@@ -458,25 +458,31 @@ def cohort_create(*, owner, name: str) -> Cohort:
     return Cohort.objects.create(owner=owner, name=name)
 
 
+@dataclass(frozen=True)
+class MembersAdded:
+    added: list
+    not_added: int
+
+
 @transaction.atomic
-def cohort_add_members(*, cohort: Cohort, usernames: Iterable[str]) -> list:
-    """Add examinees by username; any unknown or non-examinee name refuses the whole batch."""
+def cohort_add_members(*, cohort: Cohort, usernames: Iterable[str]) -> MembersAdded:
+    """Add the active examinees among `usernames`; the rest are only counted.
+
+    Never say why a name was not added: that would tell any instructor which accounts exist
+    and which are instructors. Invitations by email will replace this.
+    """
     wanted = list(dict.fromkeys(u.strip() for u in usernames if u and u.strip()))
     if not wanted:
         raise ValidationError("Enter at least one username.")
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
-    found = {u.username: u for u in User.objects.filter(username__in=wanted, is_active=True)}
-    unknown = [u for u in wanted if u not in found]
-    if unknown:
-        raise ValidationError(f"No such account: {', '.join(unknown)}.", code="unknown")
-    not_examinees = [u for u in wanted if not found[u].is_examinee]
-    if not_examinees:
-        raise ValidationError(
-            f"Not examinee accounts: {', '.join(not_examinees)}.", code="not_examinee"
-        )
-    users = [found[u] for u in wanted]
+    found = {
+        u.username: u
+        for u in User.objects.filter(username__in=wanted, is_active=True, role=User.Role.EXAMINEE)
+    }
+    users = [found[u] for u in wanted if u in found]
+    # Adding a member twice keeps their membership, and so their accommodations.
     cohort.members.add(*users)
-    return users
+    return MembersAdded(added=users, not_added=len(wanted) - len(users))
 
 
 @transaction.atomic
@@ -489,8 +495,11 @@ def cohort_remove_member(*, cohort: Cohort, member) -> None:
 @transaction.atomic
 def accommodation_set(
     *, cohort: Cohort, member, time_multiplier: Decimal, extra_break_minutes: int
-) -> None:
-    """Record a member's accommodations; attempts already started keep the old ones."""
+) -> Membership:
+    """Record a member's accommodations for this cohort's exams only.
+
+    Attempts already started keep the old ones; other instructors' exams never see them.
+    """
     errors: dict[str, str] = {}
     try:
         multiplier = Decimal(str(time_multiplier)).quantize(Decimal("0.01"))
@@ -502,15 +511,15 @@ def accommodation_set(
     _check_range(
         errors, "extra_break_minutes", extra_break_minutes, EXTRA_BREAK_RANGE, "Extra break"
     )
-    if not cohort.members.filter(pk=member.pk).exists():
+    membership = Membership.objects.select_for_update().filter(cohort=cohort, user=member).first()
+    if membership is None:
         errors["member"] = f"{member.username} is not in {cohort.name}."
     if errors:
         raise ValidationError(errors)
-    User.objects.filter(pk=member.pk).update(
-        time_multiplier=multiplier, extra_break_minutes=extra_break_minutes
-    )
-    member.time_multiplier = multiplier
-    member.extra_break_minutes = extra_break_minutes
+    membership.time_multiplier = multiplier
+    membership.extra_break_minutes = extra_break_minutes
+    membership.save(update_fields=["time_multiplier", "extra_break_minutes"])
+    return membership
 
 
 # Assignments -----------------------------------------------------------------------------------

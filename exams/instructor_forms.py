@@ -133,7 +133,10 @@ class CohortForm(forms.Form):
 class AddMembersForm(forms.Form):
     usernames = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Usernames separated by commas, spaces or new lines.",
+        help_text=(
+            "Usernames separated by commas, spaces or new lines. Only examinee accounts are"
+            " added; the rest are counted, not named."
+        ),
     )
 
     def clean_usernames(self) -> list[str]:

@@ -8,9 +8,10 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -286,7 +287,16 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
 def _members_context(cohort: Cohort, **extra) -> dict:
     return {
         "cohort": cohort,
-        "members": list(cohort.members.order_by("username")),
+        # Each member with this cohort's accommodations (the filter's join carries them).
+        "members": list(
+            get_user_model()
+            .objects.filter(membership__cohort=cohort)
+            .annotate(
+                time_multiplier=F("membership__time_multiplier"),
+                extra_break_minutes=F("membership__extra_break_minutes"),
+            )
+            .order_by("username")
+        ),
         "add_form": extra.pop("add_form", None) or AddMembersForm(),
         **extra,
     }
@@ -329,14 +339,17 @@ def cohort_members_add(request: HttpRequest, cohort_uuid) -> HttpResponse:
             request, cohort, add_form=form, error="Enter at least one username."
         )
     try:
-        added = authoring.cohort_add_members(
+        result = authoring.cohort_add_members(
             cohort=cohort, usernames=form.cleaned_data["usernames"]
         )
     except ValidationError as exc:
         form.add_error("usernames", exc)
         return _members_response(request, cohort, add_form=form, error=_message(exc))
+    # One answer for an unknown name, an instructor and an inactive account alike.
     return _members_response(
-        request, cohort, notice=f"Added {len(added)} member{'s' if len(added) != 1 else ''}."
+        request,
+        cohort,
+        notice=f"{len(result.added)} added; {result.not_added} could not be added.",
     )
 
 

@@ -122,7 +122,9 @@ class Cohort(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cohorts_owned"
     )
     name = models.CharField(max_length=200)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="cohorts", blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="cohorts", blank=True, through="Membership"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -130,6 +132,40 @@ class Cohort(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Membership(models.Model):
+    """An examinee in a cohort, with the accommodations that cohort's owner granted.
+
+    Accommodations live here, not on the user: each instructor grants time only for the exams
+    they assign through their own cohorts, so no other instructor can stretch or reset them.
+    They are copied onto an attempt when it starts, so a later change never alters an exam in
+    progress; leaving the cohort drops them.
+    """
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    time_multiplier = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("1.00"))
+    extra_break_minutes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # The table of the plain many-to-many this replaced, so existing members stay; its
+        # unique index was created as unique_together, and keeping that form keeps its name.
+        db_table = "exams_cohort_members"
+        unique_together = [("cohort", "user")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(time_multiplier__gte=1) & models.Q(time_multiplier__lte=3),
+                name="membership_time_multiplier_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extra_break_minutes__lte=240),
+                name="membership_extra_break_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.cohort}"
 
 
 class Assignment(models.Model):

@@ -306,12 +306,14 @@ def _create_attempt(
     break_seconds: int,
     tutorial_seconds: int,
     now: datetime,
+    time_multiplier: Decimal = Decimal(1),
+    extra_break_minutes: int = 0,
 ) -> Attempt:
-    multiplier = Decimal(user.time_multiplier or 1)
+    multiplier = Decimal(time_multiplier)
     timed = block_seconds is not None
     if timed:
         block_seconds = int(block_seconds * multiplier)
-        break_seconds += int(user.extra_break_minutes) * 60
+        break_seconds += int(extra_break_minutes) * 60
     else:
         break_seconds = 0
         tutorial_seconds = 0
@@ -367,6 +369,16 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
             if attempts_left(user=user, exam=exam, now=now) == 0:
                 raise NotAllowed("You have used all your attempts at this exam.")
             assignment = assignments[0]
+        # Accommodations come only from the membership of the cohort that assigns this exam:
+        # another instructor's cohort can neither stretch nor reset them, and a public exam
+        # has none.
+        accommodation = {}
+        if assignment is not None:
+            accommodation = (
+                user.membership_set.filter(cohort_id=assignment.cohort_id)
+                .values("time_multiplier", "extra_break_minutes")
+                .first()
+            ) or {}
         blueprint = exam.blueprint
         blocks = exam_blocks(exam=exam, rng=rng or random.Random())
         timed = exam.mode == Exam.Mode.TIMED
@@ -382,6 +394,7 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
             break_seconds=blueprint.break_minutes * 60,
             tutorial_seconds=blueprint.tutorial_minutes * 60,
             now=now,
+            **accommodation,
         )
 
 

@@ -49,10 +49,10 @@ def test_the_store_reads_what_django_wrote_and_nothing_for_unknown_keys(examinee
 def test_get_user_matches_djangos_own(examinee):
     fast = ModelBackend().get_user(str(examinee.pk))
     assert fast == examinee
-    assert (fast.username, fast.role, fast.time_multiplier, fast.last_login) == (
+    assert (fast.username, fast.role, fast.email, fast.last_login) == (
         examinee.username,
         examinee.role,
-        examinee.time_multiplier,
+        examinee.email,
         examinee.last_login,
     )
     assert ModelBackend().get_user("not-a-number") is None

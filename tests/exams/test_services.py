@@ -236,15 +236,6 @@ def test_inactivity_is_reported_and_the_clock_keeps_running(attempt, t0, setting
     assert idle["block_remaining"] < quiet["block_remaining"]
 
 
-def test_accommodations_stretch_blocks_and_add_break(examinee, exam, t0):
-    examinee.time_multiplier = "1.50"
-    examinee.extra_break_minutes = 15
-    examinee.save()
-    attempt = services.attempt_start(user=examinee, exam=exam, now=t0, rng=random.Random(2))
-    assert attempt.block_seconds == 15 * 60
-    assert attempt.break_seconds == 25 * 60
-
-
 def test_tutor_mode_locks_an_answer_once_given(examinee, tutor_exam, t0):
     attempt = services.attempt_start(user=examinee, exam=tutor_exam, now=t0)
     attempt = services.block_start(attempt=attempt, now=t0)

@@ -123,3 +123,33 @@ def test_no_template_carries_inline_script_or_handler():
         for match in re.finditer(r"\son(click|load|submit|change|input|keydown|error)=", text):
             offenders.append(f"{path}: {match.group(0)}")
     assert offenders == []
+
+
+# Issue #10, finding 12: safe defaults for a deployment.
+
+
+def test_docker_compose_defaults_to_https():
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "HTTPS: ${HTTPS:-1}" in text
+    assert "HTTPS: ${HTTPS:-0}" not in text
+
+
+def test_debug_without_a_secret_key_gets_a_random_key_and_a_warning():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
+    keys = []
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**env, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings"},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "SECRET_KEY" in result.stderr  # the loud warning
+        keys.append(result.stdout.strip())
+    assert keys[0] != keys[1]
+    assert len(keys[0]) >= 50
+    assert "insecure" not in keys[0]
