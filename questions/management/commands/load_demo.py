@@ -96,11 +96,22 @@ def demo_load(*, now: datetime) -> DemoResult:
             username="instructor", role=User.Role.INSTRUCTOR, last_name="Instructor"
         )
         bank, _ = Bank.objects.get_or_create(
-            slug=BANK_SLUG, defaults={"name": BANK_NAME, "description": BANK_DESCRIPTION}
+            slug=BANK_SLUG,
+            defaults={
+                "name": BANK_NAME,
+                "description": BANK_DESCRIPTION,
+                "is_open_for_practice": True,
+            },
         )
-        if (bank.name, bank.description) != (BANK_NAME, BANK_DESCRIPTION):
+        if (bank.name, bank.description, bank.is_open_for_practice) != (
+            BANK_NAME,
+            BANK_DESCRIPTION,
+            True,
+        ):
+            # The demo bank backs only public exams: it is practice material.
             bank.name, bank.description = BANK_NAME, BANK_DESCRIPTION
-            bank.save(update_fields=["name", "description"])
+            bank.is_open_for_practice = True
+            bank.save(update_fields=["name", "description", "is_open_for_practice"])
         bank.owners.add(instructor)
         summary = questions_import(bank=bank, files=files, format="json", now=now)
 
