@@ -2,6 +2,7 @@
 
 The rule that protects the answer key lives here: only closed blocks are reviewable, except in
 tutor mode, where an item's answer is shown as soon as the examinee has committed to one.
+Whether a question's key may be shown to this examinee at all, now, is exams/exposure.py's rule.
 """
 
 from __future__ import annotations

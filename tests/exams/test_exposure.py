@@ -348,3 +348,12 @@ def test_a_new_version_does_not_bypass_the_rule(examinee, fixed_exam):
     Question.objects.filter(pk=old.question_id).update(current_version=new)
 
     assert not exposure.may_see_key(user=examinee, question_id=old.question_id, now=now)
+
+
+def test_an_open_attempt_whose_day_is_over_is_finished_and_a_new_one_starts(examinee, exam, t0):
+    first = services.attempt_start(user=examinee, exam=exam, now=t0)
+
+    second = services.attempt_start(user=examinee, exam=exam, now=t0 + timedelta(days=1))
+
+    assert second.pk != first.pk
+    assert Attempt.objects.get(pk=first.pk).is_finished
