@@ -2,6 +2,7 @@
 
 The rule that protects the answer key lives here: only closed blocks are reviewable, except in
 tutor mode, where an item's answer is shown as soon as the examinee has committed to one.
+Whether a question's key may be shown to this examinee at all, now, is exams/exposure.py's rule.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404
 
 from analytics.models import ItemStatistic
+from exams import exposure
 from exams.models import Attempt, AttemptBlock, Exam, Response
 from questions.models import Tag
 
@@ -103,6 +106,7 @@ class ReviewItem:
     is_reviewable: bool
     status: str  # correct / incorrect / omitted / unanswered (open tutor block)
     is_marked: bool
+    is_withheld: bool = False
     statistic: ItemStatistic | None = None
     options: list[ReviewOption] = field(default_factory=list)
 
@@ -155,27 +159,39 @@ def _status(block: AttemptBlock, response: Response) -> str:
     return "correct" if response.choice == response.version.key_index else "incorrect"
 
 
-def review_items(*, attempt: Attempt, block: AttemptBlock) -> list[ReviewItem]:
-    """Every item of a reviewable block; answers and statistics only on reviewable items."""
+def review_items(*, attempt: Attempt, block: AttemptBlock, now: datetime) -> list[ReviewItem]:
+    """Every item of a reviewable block; answers and statistics only on reviewable items, and
+    never on an item exams/exposure.py withholds (e.g. it sits in an open block elsewhere)."""
     if not block_is_reviewable(attempt, block):
         raise ValueError("this block is not reviewable")
     responses = list(
         block.responses.select_related("version", "question__item_set").order_by("position")
     )
-    reviewable = [r for r in responses if response_is_reviewable(block, r)]
+    withheld = exposure.withheld_ids(
+        user=attempt.user_id,
+        question_ids=[r.question_id for r in responses],
+        now=now,
+        viewing_block=block,
+    )
+    reviewable = [
+        r for r in responses if response_is_reviewable(block, r) and r.question_id not in withheld
+    ]
     stats = {
         s.version_id: s
         for s in ItemStatistic.objects.filter(version_id__in=[r.version_id for r in reviewable])
     }
     items = []
     for response in responses:
-        ok = response_is_reviewable(block, response)
+        is_withheld = response.question_id in withheld
+        ok = response_is_reviewable(block, response) and not is_withheld
         item = ReviewItem(
             number=response.position,
             response=response,
             is_reviewable=ok,
-            status=_status(block, response) if ok else "unanswered",
+            # Even right or wrong narrows the key down: a withheld item says nothing.
+            status="withheld" if is_withheld else _status(block, response) if ok else "unanswered",
             is_marked=response.is_marked,
+            is_withheld=is_withheld,
         )
         if ok:
             item.statistic = stats.get(response.version_id)

@@ -10,10 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from analytics import charts, selectors
 from analytics.forms import ReviewQueryForm
+from exams import exposure
 from questions.models import Tag
 
 KIND_TITLES = {
@@ -56,7 +58,7 @@ def block_review(request: HttpRequest, attempt_uuid, number: int) -> HttpRespons
     if not selectors.block_is_reviewable(attempt, block):
         raise Http404("This block is not open for review.")
     requested, which = ReviewQueryForm(request.GET).cleaned()
-    items = selectors.review_items(attempt=attempt, block=block)
+    items = selectors.review_items(attempt=attempt, block=block, now=timezone.now())
     shown = [item for item in items if item.matches(which)]
     current = next((i for i in shown if i.number == requested), shown[0] if shown else None)
     if requested is not None and current is None:
@@ -79,6 +81,7 @@ def block_review(request: HttpRequest, attempt_uuid, number: int) -> HttpRespons
             (f, sum(1 for i in items if i.matches(f))) for f in selectors.REVIEW_FILTERS
         ],
         "exam_url": _url_or_none("exams:attempt", attempt.uuid),
+        "withheld_note": exposure.HIDDEN_NOTE,
     }
     template = "analytics/_review_panel.html" if request.htmx else "analytics/block_review.html"
     return render(request, template, context)

@@ -191,11 +191,18 @@ def demo_load(*, now: datetime) -> DemoResult:
             username="instructor", role=User.Role.INSTRUCTOR, last_name="Instructor"
         )
         bank, _ = Bank.objects.get_or_create(
-            slug=BANK_SLUG, defaults={"name": BANK_NAME, "description": BANK_DESCRIPTION}
+            slug=BANK_SLUG,
+            defaults={
+                "name": BANK_NAME,
+                "description": BANK_DESCRIPTION,
+                "is_open_for_practice": True,
+            },
         )
-        if (bank.name, bank.description) != (BANK_NAME, BANK_DESCRIPTION):
-            bank.name, bank.description = BANK_NAME, BANK_DESCRIPTION
-            bank.save(update_fields=["name", "description"])
+        wanted = (BANK_NAME, BANK_DESCRIPTION, True)
+        if (bank.name, bank.description, bank.is_open_for_practice) != wanted:
+            # The demo bank backs only public exams, never assigned ones: practice material.
+            bank.name, bank.description, bank.is_open_for_practice = wanted
+            bank.save(update_fields=["name", "description", "is_open_for_practice"])
         bank.owners.add(instructor)
         summary = questions_import(bank=bank, files=files, format="json", now=now)
         retired = 0

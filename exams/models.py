@@ -256,6 +256,13 @@ class Attempt(models.Model):
                 condition=~models.Q(state="finished") | models.Q(finished_at__isnull=False),
                 name="attempt_finished_has_time",
             ),
+            # One open attempt per exam per examinee (exams/exposure.py relies on it: a
+            # finished sitting's review must not hold the key to one still open).
+            models.UniqueConstraint(
+                fields=["user", "exam"],
+                condition=models.Q(exam__isnull=False) & ~models.Q(state="finished"),
+                name="attempt_one_open_per_exam",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 
 from config.db import prepared_cursor as _prepared_cursor
+from exams import exposure
 from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
 from questions.models import Bank, ItemSet, Question, QuestionVersion, Tag
 
@@ -361,6 +362,19 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
     with transaction.atomic():
         # Serialise starts per user so a double click cannot use two attempts.
         get_user_model().objects.select_for_update().get(pk=user.pk)
+        # One open attempt per exam: a second Start resumes the open one. Two open at once
+        # would let the examinee end one, read its review (the keys), and answer the other.
+        # The attempt_one_open_per_exam constraint holds this in the database as well.
+        open_attempt = (
+            Attempt.objects.select_for_update()
+            .filter(user=user, exam=exam)
+            .exclude(state=Attempt.State.FINISHED)
+            .first()
+        )
+        if open_attempt is not None:
+            _expire_locked(attempt=open_attempt, now=now)
+            if open_attempt.state != Attempt.State.FINISHED:
+                return open_attempt
         assignment = None
         if not exam.is_public:
             assignments = available_assignments(user=user, exam=exam, now=now)
@@ -402,12 +416,13 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
 
 
 def practice_banks(*, user, now: datetime):
-    """Banks an examinee may practise from: those of exams open to them."""
+    """Banks an examinee may practise from: those of exams open to them that their owner has
+    opened for practice. Which of their questions may be drawn is exposure.py's rule."""
     open_exam_ids = set(Exam.objects.filter(is_public=True).values_list("id", flat=True))
     for a in Assignment.objects.filter(cohort__members=user).select_related("exam"):
         if a.is_open(now):
             open_exam_ids.add(a.exam_id)
-    return Bank.objects.filter(exams__id__in=open_exam_ids).distinct()
+    return Bank.objects.filter(exams__id__in=open_exam_ids, is_open_for_practice=True).distinct()
 
 
 POOLS = ("unused", "incorrect", "marked", "omitted", "all")
@@ -449,7 +464,8 @@ def practice_pool(
         # Incorrect means answered but not with the key of the version that was shown.
         wrong = closed.filter(choice__isnull=False).exclude(choice=F("version__key_index"))
         qs = qs.filter(id__in=wrong.values("question_id"))
-    return qs.distinct()
+    # Practice shows keys (tutor mode) and its review does: never draw a withheld question.
+    return exposure.exposable(qs, user=user, now=now).distinct()
 
 
 def practice_pool_counts(

@@ -22,7 +22,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exams import services
+from exams import exposure, services
 from exams.forms import PracticeForm, SaveForm
 from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
 from questions.models import Tag
@@ -228,7 +228,21 @@ def _item_context(
         "set_size": set_size,
     }
     tutor = None
-    if attempt.mode == Exam.Mode.TUTOR and current.choice is not None and current.is_locked:
+    tutor_withheld = (
+        attempt.mode == Exam.Mode.TUTOR
+        and current.choice is not None
+        and current.is_locked
+        # Not while another open block (a timed exam's, say) holds the same question.
+        and not exposure.may_see_key(
+            user=attempt.user_id, question_id=current.question_id, now=now, viewing_block=block
+        )
+    )
+    if (
+        attempt.mode == Exam.Mode.TUTOR
+        and current.choice is not None
+        and current.is_locked
+        and not tutor_withheld
+    ):
         stat = getattr(version, "statistic", None)
         shares = None
         if stat is not None and stat.responses:
@@ -252,6 +266,7 @@ def _item_context(
         "attempt_block": block,
         "mode": attempt.mode,
         "tutor": tutor,
+        "tutor_withheld_note": exposure.HIDDEN_NOTE if tutor_withheld else "",
         "item": item,
         "response": current,
         "nav": [

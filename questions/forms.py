@@ -108,3 +108,7 @@ class ImportConfirmForm(forms.Form):
 
 class RetireForm(forms.Form):
     action = forms.ChoiceField(choices=[("retire", "Retire"), ("unretire", "Return to service")])
+
+
+class BankPracticeForm(forms.Form):
+    action = forms.ChoiceField(choices=[("open", "Open for practice"), ("close", "Close")])

@@ -12,6 +12,9 @@ class Bank(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="banks", blank=True)
+    # Practice blocks draw only from banks their owner opened for practice: a bank behind an
+    # assigned exam is exam material, not a quiz pool, unless the instructor says otherwise.
+    is_open_for_practice = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

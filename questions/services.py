@@ -99,6 +99,15 @@ def bank_create(*, slug: str, name: str, owner: Any) -> Bank:
     return bank
 
 
+def bank_practice_set(*, bank: Bank, is_open: bool) -> Bank:
+    """Open or close a bank for examinees' practice blocks (exams/exposure.py still withholds
+    its questions from anyone with an unfinished assigned exam or an open block holding them)."""
+    with transaction.atomic():
+        Bank.objects.filter(pk=bank.pk).update(is_open_for_practice=is_open)
+    bank.is_open_for_practice = is_open
+    return bank
+
+
 def question_retire(*, question: Question, now: datetime) -> Question:
     """Take a question out of new exams; its versions and the responses to them stay."""
     with transaction.atomic():

@@ -25,6 +25,7 @@ from exams.models import Cohort, Exam
 from questions import selectors, services
 from questions.forms import (
     BankCreateForm,
+    BankPracticeForm,
     BankSearchForm,
     ImportConfirmForm,
     RetireForm,
@@ -134,6 +135,25 @@ def bank_detail(request: HttpRequest, bank_uuid) -> HttpResponse:
         return render(request, "questions/_question_table_partial.html", context)
     context["jobs"] = list(bank.import_jobs.order_by("-created_at")[:5])
     return render(request, "questions/bank_detail.html", context)
+
+
+@require_POST
+@instructor_required
+def bank_practice(request: HttpRequest, bank_uuid) -> HttpResponse:
+    bank = get_object_or_404(selectors.banks_owned(request.user), uuid=bank_uuid)
+    form = BankPracticeForm(request.POST)
+    if form.is_valid():
+        services.bank_practice_set(bank=bank, is_open=form.cleaned_data["action"] == "open")
+    if request.htmx:
+        return render(request, "questions/_bank_practice_partial.html", {"bank": bank})
+    if form.is_valid():
+        messages.success(
+            request,
+            "Bank open for practice." if bank.is_open_for_practice else "Bank closed for practice.",
+        )
+    else:
+        messages.error(request, "That change was not understood: choose open or close.")
+    return redirect(bank)
 
 
 # Questions -------------------------------------------------------------------------------------

@@ -192,7 +192,10 @@ def make_exam(instructor):
         mode: str = Exam.Mode.TIMED,
         sequential: tuple[int, ...] = (),
     ) -> Exam:
-        bank = Bank.objects.create(slug=f"{slug}-bank", name=f"{title} bank")
+        # Public exams only: their bank is practice material (the practice builder test).
+        bank = Bank.objects.create(
+            slug=f"{slug}-bank", name=f"{title} bank", is_open_for_practice=True
+        )
         bank.owners.add(instructor)
         tags = {}
         for kind, tag_slug, name in (

@@ -67,6 +67,14 @@ def bank(instructor):
 
 
 @pytest.fixture
+def practice_open(bank):
+    """The test bank opened for practice by its owner (banks are exam material by default)."""
+    bank.is_open_for_practice = True
+    bank.save(update_fields=["is_open_for_practice"])
+    return bank
+
+
+@pytest.fixture
 def short_blueprint():
     return Blueprint.objects.create(
         slug="test-2x5",

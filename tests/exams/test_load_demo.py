@@ -84,6 +84,8 @@ def test_reloading_keeps_a_changed_password(loaded, client):
 def test_demo_bank_holds_all_medqa_and_original_questions(loaded):
     bank = Bank.objects.get(slug="demo-step2ck")
     assert bank.name == "Step 2 CK demo bank"
+    # Its exams are public, not assigned: the demo examinee may practise from it.
+    assert bank.is_open_for_practice
     assert list(bank.owners.values_list("username", flat=True)) == ["instructor"]
     medqa = bank.questions.filter(external_id__startswith="medqa-us-test-")
     originals = bank.questions.filter(external_id__startswith="orig-")

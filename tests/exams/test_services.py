@@ -338,7 +338,7 @@ def test_pool_too_small_is_a_clear_error(examinee, instructor, bank, t0):
     assert not Attempt.objects.exists()
 
 
-def test_practice_block_from_unused_questions_in_tutor_mode(examinee, exam, t0):
+def test_practice_block_from_unused_questions_in_tutor_mode(examinee, exam, practice_open, t0):
     attempt = services.practice_create(
         user=examinee,
         disciplines=["medicine"],
@@ -359,7 +359,7 @@ def test_practice_block_from_unused_questions_in_tutor_mode(examinee, exam, t0):
     assert counts["unused"] == 8 - 5
 
 
-def test_practice_pools_incorrect_marked_omitted(examinee, exam, t0):
+def test_practice_pools_incorrect_marked_omitted(examinee, exam, practice_open, t0):
     attempt = services.practice_create(
         user=examinee, disciplines=[], systems=[], pool="all", count=3, mode="timed", now=t0
     )

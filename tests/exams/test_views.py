@@ -168,6 +168,62 @@ def test_timed_block_never_sends_the_key_or_explanation(examinee_client, live_at
     assert not re.search(r"(key_index|is_correct|correct_answer|data-key)", everything)
 
 
+def test_practice_tutor_and_review_never_send_the_key_of_a_timed_block_open_elsewhere(
+    examinee_client, examinee, exam, practice_open
+):
+    """The scan above, widened to every other page that shows keys (exams/exposure.py)."""
+    now = timezone.now()
+    # Before the exam starts: a finished practice block and an open tutor block, each holding
+    # the whole bank, so both hold every question the exam will draw.
+    closed = services.practice_create(
+        user=examinee, disciplines=[], systems=[], pool="all", count=40, mode="timed", now=now
+    )
+    for r in Response.objects.filter(attempt=closed).select_related("version"):
+        choice = None if r.position % 2 else (r.version.key_index + 1) % 5
+        services.answer_save(attempt=closed, position=r.position, seq=1, choice=choice, now=now)
+    services.block_end(attempt=closed, now=now)
+    tutor = services.practice_create(
+        user=examinee, disciplines=[], systems=[], pool="all", count=40, mode="tutor", now=now
+    )
+    live = services.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
+    services.tutorial_end(attempt=live, now=now)
+    live = services.block_start(attempt=live, now=now)
+    for pos in range(1, 6):
+        services.answer_save(attempt=live, position=pos, seq=pos, is_marked=True, now=now)
+    secrets = secrets_of(live)
+
+    bodies = [examinee_client.get(reverse("exams:practice_new")).content.decode()]
+    for pool in services.POOLS:
+        response = examinee_client.post(
+            reverse("exams:practice_create"),
+            {"pool": pool, "count": 40, "mode": "tutor"},
+            follow=True,
+        )
+        bodies.append(response.content.decode())
+    for attempt in Attempt.objects.filter(user=examinee, kind=Attempt.Kind.PRACTICE):
+        review = reverse("analytics:block_review", args=[attempt.uuid, 1])
+        for r in Response.objects.filter(attempt=attempt):
+            if attempt.is_finished:
+                bodies.append(examinee_client.get(review, {"item": r.position}).content.decode())
+                continue
+            examinee_client.post(
+                reverse("exams:save", args=[attempt.uuid, r.position]),
+                {"seq": 1000 + r.position, "choice": 0},
+                HTTP_ACCEPT="application/json",
+            )
+            item = reverse("exams:item", args=[attempt.uuid, r.position])
+            bodies.append(examinee_client.get(item).content.decode())
+            bodies.append(examinee_client.get(item, HTTP_HX_REQUEST="true").content.decode())
+            bodies.append(examinee_client.get(review, {"item": r.position}).content.decode())
+        for name in ("analytics:attempt_review", "analytics:score_report"):
+            bodies.append(examinee_client.get(reverse(name, args=[attempt.uuid])).content.decode())
+    everything = "\n".join(bodies)
+    for secret in secrets:
+        assert secret not in everything
+    # The scan can see a key: the practice blocks' other questions show theirs.
+    assert tutor.pk and everything.count("SECRET-EXPLANATION") >= 30
+
+
 def test_tutor_mode_reveals_the_key_only_after_answering(examinee_client, examinee, tutor_exam):
     now = timezone.now()
     attempt = services.attempt_start(user=examinee, exam=tutor_exam, now=now)

@@ -121,6 +121,7 @@ def login_redirect(response) -> bool:
 # (url name, fixture holding the object or None, method that is allowed, a method that is not)
 OWNED_VIEWS = [
     ("questions:bank_detail", "bank", "get", "post"),
+    ("questions:bank_practice", "bank", "post", "get"),
     ("questions:upload", "bank", "get", "put"),
     ("questions:upload_confirm", "bank", "post", "get"),
     ("questions:question_detail", "question", "get", "post"),
@@ -578,3 +579,28 @@ def test_running_job_fragment_keeps_polling_with_an_accessible_progress_bar(inst
     assert 'aria-valuenow="40"' in html
     assert 'aria-valuemax="100"' in html
     assert "<html" not in html
+
+
+def test_a_bank_is_exam_material_until_its_owner_opens_it_for_practice(instructor_client, bank):
+    assert not bank.is_open_for_practice
+    detail = instructor_client.get(reverse("questions:bank_detail", args=[bank.uuid]))
+    assert "Open for practice" in detail.content.decode()
+    url = reverse("questions:bank_practice", args=[bank.uuid])
+
+    assert instructor_client.post(url, {"action": "open"}).status_code == 302
+    bank.refresh_from_db()
+    assert bank.is_open_for_practice
+
+    fragment = instructor_client.post(url, {"action": "close"}, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.content.decode()
+    bank.refresh_from_db()
+    assert not bank.is_open_for_practice
+
+
+def test_a_bad_practice_toggle_changes_nothing(instructor_client, bank):
+    url = reverse("questions:bank_practice", args=[bank.uuid])
+    response = instructor_client.post(url, {"action": "maybe"}, follow=True)
+    assert "choose open or close" in response.content.decode()
+    bank.refresh_from_db()
+    assert not bank.is_open_for_practice

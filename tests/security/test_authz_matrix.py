@@ -78,6 +78,7 @@ MATRIX: dict[str, Row] = {
     "questions:bank_list": Row("get", INSTRUCTORS),
     "questions:bank_create": Row("get", INSTRUCTORS, also_post=True),
     "questions:bank_detail": Row("get", INSTRUCTOR_OWNS, "bank"),
+    "questions:bank_practice": Row("post", INSTRUCTOR_OWNS, "bank"),
     "questions:upload": Row("get", INSTRUCTOR_OWNS, "bank", also_post=True),
     "questions:upload_confirm": Row("post", INSTRUCTOR_OWNS, "bank"),
     "questions:import_job": Row("get", INSTRUCTOR_OWNS, "job"),
