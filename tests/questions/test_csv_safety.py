@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from questions.formats import csvfmt
-from questions.formats.common import ImportFile, ParsedQuestion
+from questions.formats.common import ImportFile, ParsedQuestion, sanitize_html
 from questions.formats.spreadsheet import formula_safe, writer
 from questions.importing import scan
 from questions.models import Bank
@@ -65,7 +65,7 @@ def test_bank_csv_export_is_formula_safe_and_round_trips(value):
     result = scan([ImportFile("back.csv", out.getvalue().encode())], format="csv", sample=1)
     assert result.problems == []
     (back,) = result.sample
-    assert (back.external_id, back.stem_html, back.source) == ("=ID()", value, "+src")
+    assert (back.external_id, back.stem_html, back.source) == ("=ID()", sanitize_html(value), "+src")
     assert [o["text"] for o in back.options] == ["@opt", "－2"]
 
 
