@@ -342,6 +342,23 @@ def _write_batch(
         links.extend(through(question_id=question.pk, tag_id=t) for t in set(r.tag_ids(p)))
     _point_at_versions([q for _, q in pairs])
     through.objects.bulk_create(links, ignore_conflicts=True)
+    _link_media(r, [(p, version) for (p, _), version in zip(pairs, versions, strict=True)])
+
+
+def _link_media(r: _Resolver, pairs: list[tuple[ParsedQuestion, QuestionVersion]]) -> None:
+    """Record which files each new version shows: the media view checks this relation."""
+    through = QuestionVersion.media.through
+    through.objects.bulk_create(
+        [
+            through(
+                questionversion_id=version.pk,
+                media_id=r.media[hashlib.sha256(data).hexdigest()].pk,
+            )
+            for p, version in pairs
+            for _, _, data in p.media
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _point_at_versions(questions: list[Question]) -> None:
@@ -483,6 +500,7 @@ def question_edit(
         resolver.store_media([q])
         version = _version(resolver, question, q, current.number + 1, content_hash(q))
         version.save()
+        _link_media(resolver, [(q, version)])
         question.current_version = version
         question.save(update_fields=["current_version"])
     return version

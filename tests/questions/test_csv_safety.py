@@ -21,7 +21,7 @@ HOSTILE = [
     "@SUM(A1:A9)",
     "\t=1+1",
     "\r=1+1",
-    "＝HYPERLINK(\"http://evil.example\")",
+    '＝HYPERLINK("http://evil.example")',
     "＋1",
     "－1",
     "＠SUM(A1)",
@@ -65,7 +65,11 @@ def test_bank_csv_export_is_formula_safe_and_round_trips(value):
     result = scan([ImportFile("back.csv", out.getvalue().encode())], format="csv", sample=1)
     assert result.problems == []
     (back,) = result.sample
-    assert (back.external_id, back.stem_html, back.source) == ("=ID()", sanitize_html(value), "+src")
+    assert (back.external_id, back.stem_html, back.source) == (
+        "=ID()",
+        sanitize_html(value),
+        "+src",
+    )
     assert [o["text"] for o in back.options] == ["@opt", "－2"]
 
 

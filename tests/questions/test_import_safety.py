@@ -291,7 +291,11 @@ def _with_media(name: str, content_type: str, data: bytes) -> ImportFile:
         "options": ["a", "b"],
         "key": "A",
         "media": [
-            {"name": name, "content_type": content_type, "data_base64": base64.b64encode(data).decode()}
+            {
+                "name": name,
+                "content_type": content_type,
+                "data_base64": base64.b64encode(data).decode(),
+            }
         ],
     }
     return ImportFile("m.jsonl", json.dumps(question).encode())
@@ -299,7 +303,14 @@ def _with_media(name: str, content_type: str, data: bytes) -> ImportFile:
 
 @pytest.mark.parametrize(
     "content_type",
-    ["image/svg+xml ", "image/svg+xml;charset=utf-8", "image/x-svg+xml", "IMAGE/SVG+XML", "image/png", ""],
+    [
+        "image/svg+xml ",
+        "image/svg+xml;charset=utf-8",
+        "image/x-svg+xml",
+        "IMAGE/SVG+XML",
+        "image/png",
+        "",
+    ],
 )
 def test_svg_is_refused_however_it_is_labelled(bank, t0, content_type):
     with pytest.raises(ImportRejected) as caught:

@@ -62,9 +62,7 @@ def test_request_larger_than_the_upload_cap_is_refused_before_the_files_are_read
     assert ImportJob.objects.count() == 0
 
 
-def test_a_file_over_the_per_file_cap_is_stopped_while_streaming(
-    instructor_client, bank, settings
-):
+def test_a_file_over_the_per_file_cap_is_stopped_while_streaming(instructor_client, bank, settings):
     settings.UPLOAD_FILE_MAX_BYTES = 1000
     response = _upload(instructor_client, bank, AIKEN_OK + b" " * 3000, name="big.txt")
     assert response.status_code == 413
@@ -80,9 +78,7 @@ def test_a_file_within_the_caps_previews(instructor_client, bank, settings):
     assert response.context["can_import"]
 
 
-def test_expired_staged_previews_are_deleted_and_fresh_ones_kept(
-    instructor_client, bank, settings
-):
+def test_expired_staged_previews_are_deleted_and_fresh_ones_kept(instructor_client, bank, settings):
     _upload(instructor_client, bank, AIKEN_OK, name="old.txt")
     (old,) = staged_files(settings)
     _upload(instructor_client, bank, AIKEN_OK, name="new.txt")

@@ -121,3 +121,28 @@ def test_media_is_served_with_the_sniffed_type_not_the_stored_one(client, instru
     response = get(client, instructor, item)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
+
+
+def test_an_import_and_an_edit_record_which_media_each_version_shows(bank, t0):
+    import base64
+    import json
+
+    from questions.importing import ImportFile
+    from questions.models import Question
+    from questions.services import question_edit, questions_import
+
+    question = {
+        "external_id": "m1",
+        "stem": '<img src="media:ecg.png">',
+        "options": ["a", "b"],
+        "key": "A",
+        "media": [{"name": "ecg.png", "data_base64": base64.b64encode(PNG).decode()}],
+    }
+    questions_import(
+        bank=bank, files=[ImportFile("m.jsonl", json.dumps(question).encode())], now=t0
+    )
+    imported = Question.objects.get(external_id="m1")
+    (media,) = imported.current_version.media.all()
+    assert media.bank == bank and media.content_type == "image/png"
+    edited = question_edit(question=imported, now=t0, source="Edited")
+    assert list(edited.media.all()) == [media]
