@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
-from django.test.client import MULTIPART_CONTENT, RequestFactory, encode_multipart
+from django.test.client import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,8 +46,7 @@ def staged_files(settings) -> list[str]:
 
 def test_uploaded_files_are_streamed_to_temporary_files_on_disk():
     # Even a small file is written to disk, so an upload never sits whole in a worker's memory.
-    body = encode_multipart("BoUnDaRy", {"files": SimpleUploadedFile("q.txt", b"small")})
-    request = RequestFactory().post("/", body, content_type=MULTIPART_CONTENT)
+    request = RequestFactory().post("/", {"files": SimpleUploadedFile("q.txt", b"small")})
     assert isinstance(request.FILES["files"], TemporaryUploadedFile)
 
 
