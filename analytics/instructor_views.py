@@ -1,6 +1,5 @@
 """Instructor analytics: item and test statistics per exam, bank and cohort."""
 
-import csv
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
@@ -11,11 +10,11 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import instructor_required
 from analytics import charts, insights
 from exams.models import Cohort, Exam
+from questions.formats import spreadsheet
 from questions.models import Bank
 
 HISTOGRAM_BINS = 10
 # Cells a spreadsheet would run as a formula (CSV injection); names and item ids are user text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _score_histogram(values: list[float], title: str) -> str:
@@ -81,12 +80,6 @@ def exam_stats(request: HttpRequest, uuid: UUID) -> HttpResponse:
     )
 
 
-def _safe_cell(value) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _percent_cell(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.2f}"
 
@@ -94,10 +87,9 @@ def _percent_cell(value: float | None) -> str:
 def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    writer = spreadsheet.writer(response)
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([_safe_cell(cell) for cell in row])
+    writer.writerows(rows)
     return response
 
 

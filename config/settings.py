@@ -232,8 +232,20 @@ STORAGES = {
 if env_bool("STATIC_NO_MANIFEST", False):
     STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploads (docs/security.md, "Uploads and imports"). UPLOAD_MAX_BYTES caps a whole request,
+# file parts included (checked from Content-Length before any file is read);
+# UPLOAD_FILE_MAX_BYTES caps each file while it streams. Files always go to temporary files on
+# disk, never whole into memory.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
+UPLOAD_FILE_MAX_BYTES = env_int("UPLOAD_FILE_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+FILE_UPLOAD_HANDLERS = [
+    "questions.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# An upload preview's staged files are deleted this long after the preview (beat task below).
+UPLOAD_STAGING_SECONDS = env_int("UPLOAD_STAGING_SECONDS", 24 * 3600, minimum=60)
 
 # Content-Security-Policy: scripts only from our own origin, never inline.
 CONTENT_SECURITY_POLICY = {
@@ -284,6 +296,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-missing-analytics": {
         "task": "analytics.tasks.sweep_missing_analytics",
         "schedule": float(SWEEP_INTERVAL_SECONDS * 4),
+    },
+    "purge-expired-uploads": {
+        "task": "questions.tasks.purge_expired_uploads",
+        "schedule": float(min(3600, UPLOAD_STAGING_SECONDS)),
     },
 }
 

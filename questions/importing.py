@@ -29,15 +29,16 @@ from questions.formats.common import (
     ParsedQuestion,
     content_hash,
     extract_data_uris,
-    guess_content_type,
     html_is_empty,
     is_zip,
     letter,
     media_refs,
-    media_type_allowed,
+    question_text_fields,
     read_zip,
     sanitize_html,
+    sniff_media_type,
     tag_slug,
+    text_problem,
 )
 
 __all__ = [
@@ -69,16 +70,30 @@ def outline() -> ParseContext:
     return context
 
 
-def _expand(file: ImportFile, fmt: str) -> Iterator[tuple[ImportFile, str] | ImportProblem]:
+def _expand(
+    file: ImportFile, fmt: str, context: ParseContext
+) -> Iterator[tuple[ImportFile, str] | ImportProblem]:
     """Pairs of (file, format) to parse; a zip that is not a QTI package is its members."""
-    if len(file.data) > MAX_FILE_BYTES:
-        yield ImportProblem(
-            f"{file.name}:1", f"file is {len(file.data)} bytes (limit {MAX_FILE_BYTES})"
-        )
+    size = file.size
+    if size > MAX_FILE_BYTES:
+        yield ImportProblem(f"{file.name}:1", f"file is {size} bytes (limit {MAX_FILE_BYTES})")
         return
-    if is_zip(file.data) and fmt in {"auto", "qti"}:
+    if is_zip(file.head(4)) and fmt in {"auto", "qti"}:
         try:
             members = read_zip(file)
+            is_package = fmt == "qti" or "imsmanifest.xml" in members
+            if not is_package:
+                is_package = any(
+                    n.endswith(".xml") and b"assessmentItem" in d for n, d in members.items()
+                )
+            if not is_package:
+                # Unpacked here: charge what parsers will get (nested archives when unpacked).
+                for n, data in enumerate(members.values(), start=1):
+                    if not is_zip(data):
+                        try:
+                            context.charge(len(data))
+                        except ArchiveError as exc:
+                            raise ArchiveError(f"item {n}: {exc}") from None
         except ArchiveError as exc:
             message = str(exc)
             head, sep, rest = message.partition(": ")
@@ -87,21 +102,23 @@ def _expand(file: ImportFile, fmt: str) -> Iterator[tuple[ImportFile, str] | Imp
             else:
                 yield ImportProblem(f"{file.name}:item 0", message)
             return
-        is_package = fmt == "qti" or "imsmanifest.xml" in members
-        if not is_package:
-            is_package = any(
-                n.endswith(".xml") and b"assessmentItem" in d for n, d in members.items()
-            )
         if is_package:
+            # The QTI parser reads (and charges) the package itself.
+            del members
             yield file, "qti"
             return
-        for name, data in members.items():
-            member = ImportFile(f"{file.name}/{name}", data)
+        for name in list(members):
+            member = ImportFile(f"{file.name}/{name}", members.pop(name))
             chosen = detect(member)
             if chosen is None:
                 yield ImportProblem(f"{member.name}:1", "cannot tell this file's format")
             else:
                 yield member, chosen
+        return
+    try:
+        context.charge(size)
+    except ArchiveError as exc:
+        yield ImportProblem(f"{file.name}:1", str(exc))
         return
     if fmt == "auto":
         chosen = detect(file)
@@ -126,7 +143,7 @@ def iter_questions(
         return
     context = context or ParseContext()
     for file in files:
-        for entry in _expand(file, format):
+        for entry in _expand(file, format, context):
             if isinstance(entry, ImportProblem):
                 yield entry
                 continue
@@ -145,6 +162,12 @@ def iter_questions(
 def finalize(q: ParsedQuestion, context: ParseContext | None = None) -> list[ImportProblem]:
     """Sanitise every HTML field, then check the rules every question must meet."""
     problems: list[ImportProblem] = []
+    # Malformed text first: the sanitiser, PostgreSQL and the page encoder would all fail on it.
+    for label, value in question_text_fields(q):
+        found = text_problem(value) if isinstance(value, str) else None
+        if found:
+            problems.append(ImportProblem(q.origin, f"{label} contains {found}"))
+            return problems
     extract_data_uris(q)
     if context is not None and context.aliases:
         for kind in ("discipline", "system", "task"):
@@ -224,19 +247,24 @@ def finalize(q: ParsedQuestion, context: ParseContext | None = None) -> list[Imp
         referenced |= media_refs(value)
     media: list[tuple[str, str, bytes]] = []
     names = set()
-    for name, content_type, data in q.media:
+    for name, declared, data in q.media:
         if name not in referenced or name in names:
             continue
         names.add(name)
-        content_type = (content_type or guess_content_type(name)).lower()
-        if not media_type_allowed(content_type):
-            problem(f"media {name!r} has type {content_type}; only images, audio and video")
+        if not data:
+            problem(f"media {name!r} is empty")
             continue
         if len(data) > MAX_MEDIA_BYTES:
             problem(f"media {name!r} is {len(data)} bytes (limit {MAX_MEDIA_BYTES})")
             continue
-        if not data:
-            problem(f"media {name!r} is empty")
+        # The stored and served type is what the bytes are, whatever the file declared.
+        content_type = sniff_media_type(data)
+        if content_type is None:
+            problem(
+                f"media {name!r} (declared {declared or 'without a type'}) is not an image, "
+                "audio or video file we recognise; only images, audio and video "
+                "(PNG, JPEG, GIF, WebP, MP3, OGG, WAV, FLAC, MP4, WebM)"
+            )
             continue
         media.append((name, content_type, data))
     q.media = media

@@ -128,6 +128,9 @@ class QuestionVersion(models.Model):
     licence = models.CharField(max_length=200, blank=True)
     # sha256 of the canonical content: re-importing an unchanged question is detected by it.
     content_hash = models.CharField(max_length=64)
+    # The files this version's HTML shows: the media view serves a file only to someone who may
+    # see a question using it, so the relation is explicit rather than read back from the HTML.
+    media = models.ManyToManyField("Media", related_name="versions", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

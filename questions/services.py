@@ -13,11 +13,13 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Max
 from django.urls import NoReverseMatch, reverse
@@ -36,6 +38,10 @@ __all__ = [
     "import_preview",
     "question_edit",
     "question_retire",
+    "staged_upload_delete",
+    "staged_upload_is_fresh",
+    "staged_upload_save",
+    "staged_uploads_purge",
     "questions_export",
     "questions_import",
 ]
@@ -89,6 +95,60 @@ def import_preview(*, files: Iterable[ImportFile], format: str = "auto", limit: 
     """Parse and check an upload without writing anything."""
     result = scan(files, format=format, context=outline(), sample=limit)
     return Preview(result.count, result.problems, result.unsupported, result.sample)
+
+
+# --- staged uploads -------------------------------------------------------------------------
+
+STAGING_DIR = "imports/staging"
+
+
+def staged_upload_save(*, token: str, files: Iterable[tuple[str, IO[bytes]]]) -> list[str]:
+    """Keep a previewed upload's files until it is confirmed (or expires); streamed, not read."""
+    return [
+        default_storage.save(f"{STAGING_DIR}/{token}/{name}", File(handle, name=name))
+        for name, handle in files
+    ]
+
+
+def staged_upload_delete(*, token: str) -> None:
+    directory = f"{STAGING_DIR}/{token}"
+    try:
+        _, names = default_storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in names:
+        default_storage.delete(f"{directory}/{name}")
+    default_storage.delete(directory)
+
+
+def staged_upload_is_fresh(*, paths: list[str], now: datetime) -> bool:
+    """Whether every staged file is still there and younger than UPLOAD_STAGING_SECONDS."""
+    limit = timedelta(seconds=settings.UPLOAD_STAGING_SECONDS)
+    try:
+        return all(now - default_storage.get_modified_time(p) < limit for p in paths)
+    except FileNotFoundError:
+        return False
+
+
+def staged_uploads_purge(*, now: datetime) -> int:
+    """Delete previews nobody confirmed within UPLOAD_STAGING_SECONDS; the count removed.
+
+    Age is the newest file's modification time, so the sweep needs no table and is idempotent.
+    """
+    limit = timedelta(seconds=settings.UPLOAD_STAGING_SECONDS)
+    try:
+        tokens, _ = default_storage.listdir(STAGING_DIR)
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for token in tokens:
+        directory = f"{STAGING_DIR}/{token}"
+        _, names = default_storage.listdir(directory)
+        times = [default_storage.get_modified_time(f"{directory}/{n}") for n in names]
+        if not times or now - max(times) >= limit:
+            staged_upload_delete(token=token)
+            removed += 1
+    return removed
 
 
 def bank_create(*, slug: str, name: str, owner: Any) -> Bank:
@@ -351,6 +411,23 @@ def _write_batch(
         links.extend(through(question_id=question.pk, tag_id=t) for t in set(r.tag_ids(p)))
     _point_at_versions([q for _, q in pairs])
     through.objects.bulk_create(links, ignore_conflicts=True)
+    _link_media(r, [(p, version) for (p, _), version in zip(pairs, versions, strict=True)])
+
+
+def _link_media(r: _Resolver, pairs: list[tuple[ParsedQuestion, QuestionVersion]]) -> None:
+    """Record which files each new version shows: the media view checks this relation."""
+    through = QuestionVersion.media.through
+    through.objects.bulk_create(
+        [
+            through(
+                questionversion_id=version.pk,
+                media_id=r.media[hashlib.sha256(data).hexdigest()].pk,
+            )
+            for p, version in pairs
+            for _, _, data in p.media
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _point_at_versions(questions: list[Question]) -> None:
@@ -492,6 +569,7 @@ def question_edit(
         resolver.store_media([q])
         version = _version(resolver, question, q, current.number + 1, content_hash(q))
         version.save()
+        _link_media(resolver, [(q, version)])
         question.current_version = version
         question.save(update_fields=["current_version"])
     return version

@@ -5,7 +5,12 @@ from django.utils import timezone
 
 from questions.importing import ImportFile
 from questions.models import ImportJob
-from questions.services import ImportRejected, job_progress_writer, questions_import
+from questions.services import (
+    ImportRejected,
+    job_progress_writer,
+    questions_import,
+    staged_uploads_purge,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +27,9 @@ def run_import_job(job_id: int) -> str:
     job = ImportJob.objects.select_related("bank").get(pk=job_id)
     progress = job_progress_writer(job)
     try:
-        with job.upload.open("rb") as handle:
-            data = handle.read()
         summary = questions_import(
             bank=job.bank,
-            files=[ImportFile(job.filename or job.upload.name, data)],
+            files=[_job_file(job)],
             format=job.format or "auto",
             skip_unsupported=job.skip_unsupported,
             now=started,
@@ -56,3 +59,19 @@ def run_import_job(job_id: int) -> str:
         finished_at=timezone.now(),
     )
     return "done"
+
+
+def _job_file(job: ImportJob) -> ImportFile:
+    name = job.filename or job.upload.name
+    try:
+        # Parsed from disk: the importer reads one file at a time and keeps nothing whole.
+        return ImportFile(name, path=job.upload.path)
+    except NotImplementedError:  # storage without local paths
+        with job.upload.open("rb") as handle:
+            return ImportFile(name, handle.read())
+
+
+@shared_task
+def purge_expired_uploads() -> int:
+    """Beat: delete upload previews nobody confirmed in time. Idempotent; takes nothing."""
+    return staged_uploads_purge(now=timezone.now())

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import secrets
+import shutil
+import tempfile
 import zipfile
 
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import instructor_required
 from exams.models import Cohort, Exam
 from questions import selectors, services
+from questions.formats.common import sniff_media_type
 from questions.forms import (
     BankCreateForm,
     BankPracticeForm,
@@ -230,21 +232,35 @@ def question_retire(request: HttpRequest, question_uuid) -> HttpResponse:
 # Media -----------------------------------------------------------------------------------------
 
 
+def _may_see_media(user, item: Media) -> bool:
+    """The bank's owners, and examinees who were given a question that shows the file."""
+    if item.bank.owners.filter(pk=user.pk).exists():
+        return True
+    # Any attempt or practice block of theirs that delivered a question using this file.
+    return item.versions.filter(question__responses__attempt__user=user).exists()
+
+
 # Uploaded files are third-party content: even an SVG opened on its own must not run scripts.
 @csp_replace({"default-src": ["'none'"], "script-src": ["'none'"], "sandbox": True})
 @require_GET
 @login_required
 def media(request: HttpRequest, media_uuid) -> HttpResponse:
-    item = get_object_or_404(Media, uuid=media_uuid)
+    item = get_object_or_404(Media.objects.select_related("bank"), uuid=media_uuid)
+    # 404, not 403, so a uuid does not tell anyone that the file exists.
+    if not _may_see_media(request.user, item):
+        raise Http404("No such file.")
     try:
         handle = item.file.open("rb")
     except FileNotFoundError:
         raise Http404("The file is missing from storage.") from None
+    # Served as what the bytes are: rows stored before sniffing may carry a declared type.
+    content_type = sniff_media_type(handle.read(32))
+    if content_type is None:
+        handle.close()
+        raise Http404("No such file.")
+    handle.seek(0)
     response = FileResponse(
-        handle,
-        content_type=item.content_type or "application/octet-stream",
-        as_attachment=False,
-        filename=item.original_name,
+        handle, content_type=content_type, as_attachment=False, filename=item.original_name
     )
     response["X-Content-Type-Options"] = "nosniff"
     # Media is content-addressed per bank (sha256), so a uuid always names the same bytes.
@@ -255,18 +271,14 @@ def media(request: HttpRequest, media_uuid) -> HttpResponse:
 # Upload and import jobs ------------------------------------------------------------------------
 
 
-def _stage_upload(
-    request: HttpRequest, *, bank, files: list[ImportFile], fmt: str, skip: bool
-) -> str:
+def _stage_upload(request: HttpRequest, *, bank, files: list, fmt: str, skip: bool) -> str:
     token = secrets.token_urlsafe(24)
-    paths = [
-        default_storage.save(f"imports/staging/{token}/{f.name}", ContentFile(f.data))
-        for f in files
-    ]
+    paths = services.staged_upload_save(token=token, files=[(f.name, f) for f in files])
     uploads = request.session.get(SESSION_UPLOADS, {})
-    # Only the latest few previews can be confirmed; older staged files are simply abandoned.
+    # Only the latest few previews can be confirmed; the files of older ones go at once.
     for old in list(uploads)[:-4]:
         uploads.pop(old, None)
+        services.staged_upload_delete(token=old)
     uploads[token] = {
         "bank": str(bank.uuid),
         "paths": paths,
@@ -278,15 +290,28 @@ def _stage_upload(
     return token
 
 
+def _import_file(upload) -> ImportFile:
+    # FILE_UPLOAD_HANDLERS stream every file to a temporary file; parse it from there.
+    if hasattr(upload, "temporary_file_path"):
+        return ImportFile(upload.name, path=upload.temporary_file_path())
+    return ImportFile(upload.name, upload.read())
+
+
 @require_http_methods(["GET", "POST"])
 @instructor_required
 def upload(request: HttpRequest, bank_uuid) -> HttpResponse:
     """Step 1: a dry run. Nothing is written to the bank until the preview is confirmed."""
     bank = get_object_or_404(selectors.banks_owned(request.user), uuid=bank_uuid)
     form = UploadForm(request.POST or None, request.FILES or None)
+    # Set by questions.uploads.BoundedUploadHandler while the body was read.
+    refused = getattr(request, "upload_refused", None)
+    if refused:
+        context = {"bank": bank, "form": UploadForm(), "upload_refused": refused}
+        return render(request, "questions/upload.html", context, status=413)
     context = {"bank": bank, "form": form}
     if request.method == "POST" and form.is_valid():
-        files = [ImportFile(f.name, f.read()) for f in form.cleaned_data["files"]]
+        uploads = form.cleaned_data["files"]
+        files = [_import_file(f) for f in uploads]
         fmt = form.cleaned_data["format"]
         skip = form.cleaned_data["skip_unsupported"]
         preview = services.import_preview(files=files, format=fmt, limit=PREVIEW_SAMPLE)
@@ -304,7 +329,7 @@ def upload(request: HttpRequest, bank_uuid) -> HttpResponse:
             }
         )
         if can_import:
-            token = _stage_upload(request, bank=bank, files=files, fmt=fmt, skip=skip)
+            token = _stage_upload(request, bank=bank, files=uploads, fmt=fmt, skip=skip)
             context["confirm_form"] = ImportConfirmForm(initial={"token": token})
         template = _template(
             request, "questions/upload_preview.html", "questions/_upload_preview_partial.html"
@@ -313,16 +338,24 @@ def upload(request: HttpRequest, bank_uuid) -> HttpResponse:
     return render(request, "questions/upload.html", context)
 
 
-def _bundle(staged: dict) -> tuple[str, ContentFile]:
-    """One staged file goes as it is; several travel to the worker as one zip."""
+def _bundle(staged: dict) -> tuple[str, File]:
+    """The staged files as the job's one upload: a file as it is, several as one zip.
+
+    Both are copied in chunks through a temporary file, never held whole in memory.
+    """
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by upload_confirm
     if len(staged["paths"]) == 1:
-        return staged["names"][0], None
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, path in zip(staged["names"], staged["paths"], strict=True):
-            with default_storage.open(path, "rb") as fh:
-                archive.writestr(name, fh.read())
-    return "upload.zip", ContentFile(buffer.getvalue())
+        with default_storage.open(staged["paths"][0], "rb") as fh:
+            shutil.copyfileobj(fh, spool)
+        name = staged["names"][0]
+    else:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+            for member, path in zip(staged["names"], staged["paths"], strict=True):
+                with default_storage.open(path, "rb") as fh, archive.open(member, "w") as out:
+                    shutil.copyfileobj(fh, out)
+        name = "upload.zip"
+    spool.seek(0)
+    return name, File(spool, name=name)
 
 
 @require_POST
@@ -332,28 +365,36 @@ def upload_confirm(request: HttpRequest, bank_uuid) -> HttpResponse:
     bank = get_object_or_404(selectors.banks_owned(request.user), uuid=bank_uuid)
     form = ImportConfirmForm(request.POST)
     uploads = request.session.get(SESSION_UPLOADS, {})
-    staged = uploads.get(form.data.get("token", "")) if form.is_valid() else None
-    if staged is None or staged["bank"] != str(bank.uuid):
+    token = form.data.get("token", "")
+    staged = uploads.get(token) if form.is_valid() else None
+    now = timezone.now()
+    if (
+        staged is None
+        or staged["bank"] != str(bank.uuid)
+        or not services.staged_upload_is_fresh(paths=staged["paths"], now=now)
+    ):
         messages.error(request, "That preview has expired. Upload the files again.")
         return redirect("questions:upload", bank.uuid)
     filename, bundle = _bundle(staged)
-    with transaction.atomic():
-        job = ImportJob(
-            bank=bank,
-            owner=request.user,
-            filename=filename,
-            format=staged["format"],
-            skip_unsupported=staged["skip_unsupported"],
-            status=ImportJob.Status.QUEUED,
-            created_at=timezone.now(),
-        )
-        if bundle is None:
-            job.upload.name = staged["paths"][0]
-        else:
+    try:
+        with transaction.atomic():
+            job = ImportJob(
+                bank=bank,
+                owner=request.user,
+                filename=filename,
+                format=staged["format"],
+                skip_unsupported=staged["skip_unsupported"],
+                status=ImportJob.Status.QUEUED,
+                created_at=now,
+            )
+            # Out of staging, so the expiry sweep never takes a queued job's file.
             job.upload.save(filename, bundle, save=False)
-        job.save()
-        run_import_job.delay_on_commit(job.id)
-    uploads.pop(form.cleaned_data["token"], None)
+            job.save()
+            run_import_job.delay_on_commit(job.id)
+    finally:
+        bundle.close()
+    services.staged_upload_delete(token=token)
+    uploads.pop(token, None)
     request.session[SESSION_UPLOADS] = uploads
     return redirect("questions:import_job", job.uuid)
 

@@ -39,14 +39,15 @@ _EXTENSIONS = {
 
 def detect(file: ImportFile) -> str | None:
     """The format of a file, or None when neither its name nor its content tells."""
-    if is_zip(file.data):
+    head = file.head(20001)
+    if is_zip(head):
         return "qti"
     name = file.name.lower()
     for ext, fmt in _EXTENSIONS.items():
         if name.endswith(ext) and fmt != "qti":
             return fmt
     try:
-        text = decode_text(file.data[:20000]) if len(file.data) <= 20000 else _head(file.data)
+        text = decode_text(head) if len(head) <= 20000 else _head(head)
     except ValueError:
         # Let the parser chosen by the extension (or JSON) report the encoding problem.
         return "json" if name.endswith((".json", ".jsonl")) else "csv"

@@ -12,6 +12,7 @@ import html
 import io
 import json
 import mimetypes
+import os
 import posixpath
 import re
 import unicodedata
@@ -45,12 +46,42 @@ SET_KINDS = ("sequential", "abstract")
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-@dataclass(frozen=True)
 class ImportFile:
-    """One uploaded file: its name (used in every message) and its bytes."""
+    """One uploaded file: its name (used in every message) and its bytes, in memory or on disk.
 
-    name: str
-    data: bytes
+    A file on disk (an upload streamed to a temporary file, a staged preview, a job's upload)
+    is read only while a parser needs it and never kept, so an upload of many files holds one
+    file at a time in memory.
+    """
+
+    __slots__ = ("_data", "name", "path")
+
+    def __init__(self, name: str, data: bytes | None = None, *, path: str | None = None) -> None:
+        if (data is None) == (path is None):
+            raise ValueError("an ImportFile has either data or a path")
+        self.name = name
+        self._data = data
+        self.path = path
+
+    @property
+    def data(self) -> bytes:
+        if self._data is not None:
+            return self._data
+        with open(self.path, "rb") as handle:  # noqa: PTH123 - a plain path from the upload
+            return handle.read()
+
+    @property
+    def size(self) -> int:
+        return len(self._data) if self._data is not None else os.path.getsize(self.path)
+
+    def head(self, n: int) -> bytes:
+        if self._data is not None:
+            return self._data[:n]
+        with open(self.path, "rb") as handle:  # noqa: PTH123
+            return handle.read(n)
+
+    def __repr__(self) -> str:
+        return f"ImportFile({self.name!r}, {self.size} bytes)"
 
 
 @dataclass(frozen=True)
@@ -103,6 +134,17 @@ class ParseContext:
     outline: dict[str, str] = field(default_factory=dict)  # slug -> kind
     # Slugs of the outline's display names ("obstetrics-and-gynecology") -> the outline slug.
     aliases: dict[str, str] = field(default_factory=dict)
+    # Bytes handed to parsers so far, after unpacking archives (nested ones too): one budget
+    # for the whole upload, so a zip of zips cannot expand past MAX_ARCHIVE_TOTAL_BYTES.
+    expanded_bytes: int = 0
+
+    def charge(self, size: int) -> None:
+        self.expanded_bytes += size
+        if self.expanded_bytes > MAX_ARCHIVE_TOTAL_BYTES:
+            raise ArchiveError(
+                f"the upload expands to more than {MAX_ARCHIVE_TOTAL_BYTES} bytes "
+                "(archives inside archives count)"
+            )
 
     def resolve(self, slug: str) -> str:
         return self.aliases.get(slug, slug)
@@ -243,11 +285,89 @@ def guess_content_type(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def media_type_allowed(content_type: str) -> bool:
-    # SVG is XML that can carry scripts, and media are served from our own origin.
-    if content_type in {"image/svg+xml"}:
-        return False
-    return content_type.split("/")[0] in {"image", "audio", "video"}
+# Media types are taken from the file's first bytes, never from what the file declares: a
+# declared type is whatever the author (or an attacker) typed, and SVG or HTML served from our
+# origin can carry scripts. Only these signatures are accepted; anything else is refused.
+_SIGNATURES: list[tuple[int, bytes, str]] = [
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"GIF87a", "image/gif"),
+    (0, b"GIF89a", "image/gif"),
+    (0, b"ID3", "audio/mpeg"),
+    (0, b"OggS", "audio/ogg"),
+    (0, b"fLaC", "audio/flac"),
+    (0, b"\x1a\x45\xdf\xa3", "video/webm"),
+]
+
+
+def sniff_media_type(data: bytes) -> str | None:
+    """The media type the bytes say (images, audio, video we serve), or None."""
+    head = data[:32]
+    for offset, magic, content_type in _SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head[4:8] == b"ftyp":
+        # ISO base media: the brand tells audio-only M4A from video.
+        return "audio/mp4" if head[8:12] in {b"M4A ", b"M4B "} else "video/mp4"
+    # An MPEG audio frame without an ID3 tag: 11 sync bits, then a valid layer.
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
+        return "audio/mpeg"
+    return None
+
+
+# Text PostgreSQL cannot store (NUL), that cannot be encoded as UTF-8 (lone surrogates, which
+# JSON's \\ud800 escapes can produce), and control characters no question needs.
+_BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def text_problem(value: str) -> str | None:
+    """What is wrong with a text field, or None: one check for every format's text."""
+    match = _BAD_TEXT.search(value or "")
+    if match is None:
+        return None
+    char = match.group()
+    code = f"U+{ord(char):04X}"
+    if char == "\x00":
+        what = "a NUL character"
+    elif "\ud800" <= char <= "\udfff":
+        what = f"a lone surrogate ({code}, not valid Unicode text)"
+    elif char in "\ufffe\uffff":
+        what = f"a Unicode non-character ({code})"
+    else:
+        what = f"a control character ({code})"
+    return f"{what} at character {match.start() + 1}"
+
+
+def question_text_fields(q: ParsedQuestion) -> Iterator[tuple[str, str]]:
+    """Every text field of a parsed question, named as messages name them."""
+    yield "external id", q.external_id
+    yield "stem", q.stem_html
+    yield "explanation", q.explanation_html
+    yield "objective", q.objective_html
+    for i, option in enumerate(q.options):
+        yield f"option {letter(i)}", option.get("text", "")
+        yield f"option {letter(i)} explanation", option.get("explanation", "")
+    yield "source", q.source
+    yield "licence", q.licence
+    yield "key", q.key_label
+    for kind, slugs in q.tags.items():
+        yield "tag kind", kind
+        for slug in slugs:
+            yield f"{kind} tag", slug
+    for key, name in q.tag_names.items():
+        yield "tag", key
+        yield "tag", name
+    if q.item_set:
+        yield "item set id", str(q.item_set.get("external_id") or "")
+        yield "item set kind", str(q.item_set.get("kind") or "")
+        yield "item set stimulus", str(q.item_set.get("stimulus_html") or "")
+    for name, content_type, _ in q.media:
+        yield "media name", name
+        yield "media type", content_type or ""
 
 
 def question_html_fields(q: ParsedQuestion) -> Iterator[str]:
@@ -459,10 +579,14 @@ def safe_member_name(name: str) -> str | None:
     return norm
 
 
-def read_zip(file: ImportFile) -> dict[str, bytes]:
-    """All regular members of a zip, after refusing traversal, bombs and oversize archives."""
+def read_zip(file: ImportFile, budget: ParseContext | None = None) -> dict[str, bytes]:
+    """All regular members of a zip, after refusing traversal, bombs and oversize archives.
+
+    With a `budget`, every member that is not itself an archive is charged to it (an archive
+    member is charged when it is unpacked in turn).
+    """
     try:
-        archive = zipfile.ZipFile(io.BytesIO(file.data))
+        archive = zipfile.ZipFile(file.path if file.path else io.BytesIO(file.data))
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
         raise ArchiveError(f"not a readable zip archive ({exc})") from None
     infos = archive.infolist()
@@ -508,5 +632,10 @@ def read_zip(file: ImportFile) -> dict[str, bytes]:
             raise ArchiveError(f"item {n}: {name} cannot be read ({exc})") from None
         if len(data) > declared:
             raise ArchiveError(f"item {n}: {name} is larger than its header says")
+        if budget is not None and not is_zip(data):
+            try:
+                budget.charge(len(data))
+            except ArchiveError as exc:
+                raise ArchiveError(f"item {n}: {exc}") from None
         members[name] = data
     return members

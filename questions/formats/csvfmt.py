@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from typing import IO
 
+from questions.formats import spreadsheet
 from questions.formats.common import (
     LETTERS,
     TAG_KINDS,
@@ -21,6 +22,7 @@ from questions.formats.common import (
     inline_media,
     letter,
 )
+from questions.formats.spreadsheet import formula_unescape
 
 OPTION_COLUMNS = [f"option_{c.lower()}" for c in LETTERS]
 EXPLANATION_COLUMNS = [f"explanation_{c.lower()}" for c in LETTERS]
@@ -93,7 +95,7 @@ def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
 
 def _row(cells: dict[str, str], origin: str) -> Parsed:
     def get(name: str) -> str:
-        return (cells.get(name) or "").strip()
+        return formula_unescape((cells.get(name) or "").strip())
 
     q = ParsedQuestion(
         external_id=get("external_id"),
@@ -155,7 +157,7 @@ def write(questions: Iterable[ParsedQuestion], out: IO[str]) -> int:
         *EXTRA_COLUMNS,
         *EXPLANATION_COLUMNS,
     ]
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheet.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     count = 0
     for q in questions:

@@ -75,7 +75,7 @@ def _findall(element: ET.Element, name: str) -> list[ET.Element]:
 
 
 def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
-    if file.data[:4] == b"PK\x03\x04":
+    if file.head(4) == b"PK\x03\x04":
         yield from parse_package(file, ctx)
     else:
         yield from parse_item(file.name, file.data, base="", members=None)
@@ -83,7 +83,7 @@ def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
 
 def parse_package(file: ImportFile, ctx: ParseContext) -> Parsed:
     try:
-        members = read_zip(file)
+        members = read_zip(file, budget=ctx)
     except ArchiveError as exc:
         message = str(exc)
         if message.startswith("item "):

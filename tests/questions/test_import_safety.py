@@ -206,3 +206,136 @@ def test_only_image_audio_and_video_media(bank, t0, name, content_type):
         )
     assert "only images, audio and video" in str(caught.value.problems[0])
     assert Media.objects.count() == 0
+
+
+# --- nested archives --------------------------------------------------------------------------
+
+
+def test_nested_archives_count_toward_the_expansion_cap(bank, t0, monkeypatch):
+    from questions.formats import common
+
+    # Each inner package and the outer archive are under the cap on their own; together not.
+    monkeypatch.setattr(common, "MAX_ARCHIVE_TOTAL_BYTES", 3000)
+    inner = zip_members({f"items/{i}.xml": b"<assessmentItem/>" + b" " * 900 for i in range(2)})
+    outer = zip_members({f"pkg{n}.zip": inner for n in range(4)})
+    result = scan([ImportFile("nested.zip", outer)])
+    assert result.problems, "four 1.8 kB packages must not pass a 3 kB expansion cap"
+    assert any(
+        "more than 3000 bytes" in p.message and p.origin.startswith("nested.zip")
+        for p in result.problems
+    )
+
+
+# --- malformed text -------------------------------------------------------------------------
+
+
+def _jsonl(**fields) -> ImportFile:
+    question = {"external_id": "q1", "stem": "Which?", "options": ["a", "b"], "key": "A"}
+    question.update(fields)
+    # ensure_ascii keeps \u escapes, as a hand-edited or generated file would have them.
+    return ImportFile("bad.jsonl", ("\n" + json.dumps(question) + "\n").encode())
+
+
+@pytest.mark.parametrize(
+    ("fields", "what"),
+    [
+        ({"external_id": "q\u00001"}, "NUL"),
+        ({"external_id": "q\ud8001"}, "lone surrogate"),
+        ({"stem": "Which\u0000?"}, "NUL"),
+        ({"stem": "Which\udfff?"}, "lone surrogate"),
+        ({"options": ["a\u0000", "b"]}, "NUL"),
+        ({"source": "Ref \ud800"}, "lone surrogate"),
+        ({"explanation": "bell \u0007"}, "control character"),
+        ({"tags": {"topic": ["ok\u0000tag"]}}, "NUL"),
+    ],
+)
+def test_malformed_text_is_a_line_error_in_the_preview_and_writes_nothing(bank, t0, fields, what):
+    result = scan([_jsonl(**fields)])
+    assert result.count == 0
+    (problem,) = result.problems
+    assert problem.origin == "bad.jsonl:2"
+    assert what in problem.message
+    with pytest.raises(ImportRejected):
+        questions_import(bank=bank, files=[_jsonl(**fields)], now=t0)
+    assert counts() == (0, 0)
+
+
+def test_malformed_text_preview_page_is_not_a_500(client, instructor, bank):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    bank.owners.add(instructor)
+    client.force_login(instructor)
+    for fields in ({"external_id": "q\ud800"}, {"external_id": "q\u0000"}):
+        response = client.post(
+            reverse("questions:upload", args=[bank.uuid]),
+            {"files": SimpleUploadedFile("bad.jsonl", _jsonl(**fields).data), "format": "auto"},
+        )
+        assert response.status_code == 200
+        assert not response.context["can_import"]
+        assert response.context["problems"][0].startswith("bad.jsonl:2: ")
+
+
+# --- media types are sniffed from the bytes -----------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def _with_media(name: str, content_type: str, data: bytes) -> ImportFile:
+    import base64
+
+    question = {
+        "external_id": "m1",
+        "stem": f'<img src="media:{name}">',
+        "options": ["a", "b"],
+        "key": "A",
+        "media": [
+            {
+                "name": name,
+                "content_type": content_type,
+                "data_base64": base64.b64encode(data).decode(),
+            }
+        ],
+    }
+    return ImportFile("m.jsonl", json.dumps(question).encode())
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "image/svg+xml ",
+        "image/svg+xml;charset=utf-8",
+        "image/x-svg+xml",
+        "IMAGE/SVG+XML",
+        "image/png",
+        "",
+    ],
+)
+def test_svg_is_refused_however_it_is_labelled(bank, t0, content_type):
+    with pytest.raises(ImportRejected) as caught:
+        questions_import(bank=bank, files=[_with_media("x.png", content_type, SVG)], now=t0)
+    assert "only images, audio and video" in str(caught.value.problems[0])
+    assert Media.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "sniffed"),
+    [
+        (PNG, "image/png"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 16, "image/jpeg"),
+        (b"GIF89a" + b"\0" * 16, "image/gif"),
+        (b"RIFF\x10\0\0\0WEBPVP8 " + b"\0" * 8, "image/webp"),
+        (b"ID3\x04\0\0" + b"\0" * 16, "audio/mpeg"),
+        (b"OggS\0\x02" + b"\0" * 16, "audio/ogg"),
+        (b"RIFF\x10\0\0\0WAVEfmt " + b"\0" * 8, "audio/wav"),
+        (b"\0\0\0\x18ftypisom" + b"\0" * 12, "video/mp4"),
+        (b"\0\0\0\x18ftypM4A " + b"\0" * 12, "audio/mp4"),
+        (b"\x1a\x45\xdf\xa3" + b"\0" * 16, "video/webm"),
+    ],
+)
+def test_media_is_stored_with_the_type_sniffed_from_its_bytes(bank, t0, data, sniffed):
+    questions_import(
+        bank=bank, files=[_with_media("file.bin", "application/octet-stream", data)], now=t0
+    )
+    assert Media.objects.get().content_type == sniffed

@@ -407,8 +407,9 @@ def test_retire_over_htmx_returns_the_status_fragment(instructor_client, questio
 # --------------------------------------------------------------------------- media
 
 
-def test_media_is_served_inline_to_any_signed_in_user(examinee_client, media):
-    response = examinee_client.get(media.get_absolute_url())
+def test_media_is_served_inline_to_the_banks_owner(instructor_client, media):
+    # Who else may fetch it (examinees shown the question) is in tests/security/test_media_access.py.
+    response = instructor_client.get(media.get_absolute_url())
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"

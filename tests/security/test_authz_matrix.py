@@ -84,8 +84,19 @@ MATRIX: dict[str, Row] = {
     "questions:import_job": Row("get", INSTRUCTOR_OWNS, "job"),
     "questions:question_detail": Row("get", INSTRUCTOR_OWNS, "question"),
     "questions:question_retire": Row("post", INSTRUCTOR_OWNS, "question"),
-    # Examinees need the images of the questions they are shown.
-    "questions:media": Row("get", SIGNED_IN, "media"),
+    # The bank's owner, and examinees shown a question that uses the file (the examinee's
+    # attempt holds every question of the world's bank).
+    "questions:media": Row(
+        "get",
+        {
+            "anon": "login",
+            "examinee": "ok",
+            "other_examinee": 404,
+            "instructor": "ok",
+            "other_instructor": 404,
+        },
+        "media",
+    ),
     "exams:examinee_home": Row("get", SIGNED_IN),
     "exams:lab_values": Row("get", SIGNED_IN),
     "exams:practice_new": Row("get", SIGNED_IN),
@@ -194,6 +205,8 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
     attempt = services.block_start(attempt=attempt, now=now)
     media = Media(bank=bank, original_name="x.png", content_type="image/png", sha256="0" * 64)
     media.file.save("x.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
+    for question in questions:
+        question.current_version.media.add(media)
     job = ImportJob(bank=bank, owner=instructor, filename="a.json", created_at=now)
     job.upload.save("a.json", ContentFile(b"[]"), save=True)
     users = {
