@@ -33,7 +33,7 @@ def link_existing_media(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('questions', '0001_initial'),
+        ('questions', '0002_exposure_bank_open_for_practice'),
     ]
 
     operations = [

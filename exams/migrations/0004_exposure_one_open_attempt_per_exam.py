@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exams', '0002_blueprint_presets'),
+        ('exams', '0003_roles_membership_accommodations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
