@@ -26,7 +26,7 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture
 def bank(instructor):
-    bank = Bank.objects.create(slug="media-bank", name="Media bank")
+    bank = Bank.objects.create(slug="media-bank", name="Media bank", is_open_for_practice=True)
     bank.owners.add(instructor)
     return bank
 
