@@ -49,8 +49,8 @@ class RateLimiter:
             pipe.incr(key)
             pipe.expire(key, WINDOW_SECONDS + 1)
             count, _ = pipe.execute()
-        except redis.RedisError:
-            log.warning("rate limiter: Redis unreachable, letting requests through", exc_info=True)
+        except redis.RedisError as exc:
+            log.warning("rate limiter: Redis unreachable (%s); letting requests through", exc)
             self.down_until = time.monotonic() + OUTAGE_BACKOFF_SECONDS
             return True
         return count <= limit
