@@ -192,6 +192,26 @@ def test_a_huge_save_body_is_413_before_it_is_read(examinee_client, live_attempt
     assert all(choice is None for choice, _ in _stored(live_attempt))
 
 
+def test_the_body_cap_runs_before_the_csrf_check_reads_the_body(examinee, live_attempt):
+    """CsrfViewMiddleware looks for its token in a POST body: the cap must come first."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(examinee)
+    url = reverse("exams:save", args=[live_attempt.uuid, 1])
+    body = b"seq=1&choice=1"
+    response = client.generic(
+        "POST",
+        url,
+        body,
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=str(45 * 1024 * 1024),
+        **{"wsgi.input": FakePayload(body)},
+        **JSON,
+    )
+    assert response.status_code == 413
+
+
 def test_a_save_body_over_the_cap_is_413_and_writes_nothing(examinee_client, live_attempt):
     url = reverse("exams:save", args=[live_attempt.uuid, 1])
     response = examinee_client.post(url, {"seq": 1, "choice": 1, "pad": "x" * 70_000}, **JSON)
