@@ -74,6 +74,10 @@ class ExamClient:
             if 200 <= status < 300:
                 self.acks.append(Ack(self.attempt, block, position, seq, choice))
                 return status
+            if status == 429 and time.monotonic() < deadline:
+                # The per-attempt rate limit: the browser's queue waits and sends it again.
+                time.sleep(1.0)
+                continue
             if 400 <= status < 500:
                 self.failures.append(f"{status} {data[:120]!r}")
                 return status

@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads a POST body: exam bodies are size-checked first (413).
+    "exams.limits.ExamRequestMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -306,9 +308,19 @@ CELERY_BEAT_SCHEDULE = {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Exam rules that an operator may tune.
-# Answers whose request reached us within this many seconds after the deadline are accepted
-# when their client sequence number shows they were made before it (docs/timing.md).
+# The grace is for requests already in flight at a block's deadline (docs/timing.md): a save
+# that reaches us within this many seconds after it is kept, but only for an item that was
+# open or visited before the deadline; no item page, move or bundle is served after it.
 ANSWER_GRACE_SECONDS = env_int("ANSWER_GRACE_SECONDS", 5, minimum=0)
+# Saves and visits per attempt per second, far above a human's pace (docs/security.md).
+# Counted in Redis (shared by every worker); 0 turns the limit off. With no Redis (the
+# embedded mode) there is no limit.
+EXAM_RATE_LIMIT_PER_SECOND = env_int("EXAM_RATE_LIMIT_PER_SECOND", 20, minimum=0)
+EXAM_RATE_LIMIT_REDIS_URL = env_url("EXAM_RATE_LIMIT_REDIS_URL", ("redis", "rediss")) or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis") else None
+)
+# Exam request bodies (a save, a move) are small; larger ones are refused unread (413).
+EXAM_MAX_BODY_BYTES = env_int("EXAM_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
 INACTIVITY_WARNING_SECONDS = env_int("INACTIVITY_WARNING_SECONDS", 300, minimum=30)
 
 LOGGING = {

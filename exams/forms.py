@@ -12,13 +12,20 @@ MAX_HIGHLIGHTS = 200
 class SaveForm(forms.Form):
     """One client action from the save queue; absent fields are left untouched."""
 
-    seq = forms.IntegerField(min_value=1)
+    seq = forms.IntegerField(
+        min_value=1,
+        max_value=services.MAX_SEQ,
+        error_messages={
+            "min_value": f"seq must be from 1 to {services.MAX_SEQ}",
+            "max_value": f"seq must be from 1 to {services.MAX_SEQ}",
+        },
+    )
     choice = forms.CharField(required=False)
     marked = forms.ChoiceField(choices=[("1", "1"), ("0", "0")], required=False)
     struck = forms.CharField(required=False, max_length=200)
     highlights = forms.CharField(required=False, max_length=20000)
     note = forms.CharField(required=False, max_length=MAX_NOTE, strip=False)
-    go = forms.IntegerField(required=False, min_value=1)
+    go = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_POSITION)
 
     def clean_choice(self):
         raw = self.cleaned_data["choice"]

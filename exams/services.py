@@ -10,8 +10,10 @@ Time rules (docs/timing.md):
 - The exam day is a fixed window from the start (tutorial + blocks + break pool). Everything
   outside a block spends break time, so unused tutorial time and time left in a block ended
   early become break time, and a break overrun shortens the rest of the day.
-- A write is accepted until deadline + ANSWER_GRACE_SECONDS (requests already in flight at
-  the deadline); after that it is refused and the block is closed.
+- A save is accepted until deadline + ANSWER_GRACE_SECONDS, for requests already in flight at
+  the deadline: after the deadline nothing new is served (no item page, move or bundle), and
+  only an item that was open or visited before it takes an answer. After the grace every
+  write is refused and the block is closed.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
 from questions.models import Bank, ItemSet, Question, QuestionVersion, Tag
 
 PRACTICE_SECONDS_PER_ITEM = 90
+# Client sequence numbers come from the browser's counter, a JavaScript number: 2**53 - 1 is
+# the largest it holds exactly, and it is far inside PostgreSQL's bigint (`last_seq`, and the
+# `::bigint` casts of `field_seqs`), so a stored seq can never overflow a later read.
+MAX_SEQ = 2**53 - 1
+# Response.position and AttemptBlock.current_position are PositiveSmallIntegerFields.
+MAX_POSITION = 32767
 ACTIVITY_RESOLUTION = timedelta(seconds=30)
 MAX_PRACTICE_ITEMS = 40
 
@@ -788,7 +796,8 @@ def item_visit_own(*, attempt_uuid, user_id: int, position: int, now: datetime) 
         if attempt is None:
             raise NotFound("No such exam session.")
         _, block = _expire_locked(attempt=attempt, now=now)
-        if block is None:
+        # After the deadline nothing new is shown: the grace is for requests in flight.
+        if block is None or block_time_is_up(block=block, now=now):
             closed = True
         else:
             closed = False
@@ -816,14 +825,14 @@ def item_visit_fast(
     The same rules and the same lock order (the attempt FOR UPDATE in its own statement, then
     the response, then the block), in five prepared statements instead of the ORM's nine.
     Returns None, having written nothing, when the move is not the plain case (not this
-    user's attempt, no open block, a deadline passed, no such item): the caller then takes
+    user's attempt, no open block, a deadline passed (the grace is for saves in flight, never
+    for a move), no such item): the caller then takes
     `item_visit_own`, which closes what is due and says why. Otherwise (attempt, block,
     whether the item's answer is locked). tests/exams/test_save_paths.py holds both paths
     equal.
     """
     if connection.vendor != "postgresql":
         return None
-    cutoff = now - _grace()
     with transaction.atomic(), _prepared_cursor() as cursor:
         # The attempt alone first: locking it in the statement that reads the block would
         # hand back the block as it was before a concurrent move we waited for.
@@ -835,7 +844,7 @@ def item_visit_fast(
               AND (day_deadline_at IS NULL OR day_deadline_at >= %s)
             FOR UPDATE
             """,  # noqa: S608 - table names come from model metadata
-            [attempt_uuid, user_id, cutoff],
+            [attempt_uuid, user_id, now],
         )
         row = cursor.fetchone()
         if row is None:
@@ -854,7 +863,7 @@ def item_visit_fast(
             WHERE b.attempt_id = %s AND b.state = 'active'
               AND (b.deadline_at IS NULL OR b.deadline_at >= %s)
             """,  # noqa: S608 - table names come from model metadata
-            [position, attempt_id, cutoff],
+            [position, attempt_id, now],
         )
         row = cursor.fetchone()
         if row is None:
@@ -958,6 +967,44 @@ def _visit_locked(*, block: AttemptBlock, position: int, now: datetime) -> Respo
     return rows[position]
 
 
+def block_time_is_up(*, block: AttemptBlock, now: datetime) -> bool:
+    """Past the block's deadline, though perhaps still inside the grace: nothing new (an item
+    page, a move, the bundle, the review screen) is served; only answers in flight land."""
+    return block.deadline_at is not None and now > block.deadline_at
+
+
+def is_withheld(*, response: Response, current_position: int) -> bool:
+    """An item of a sequential set the examinee has not reached: it must not leave the server.
+
+    The examinee reaches a set's item by moving to it; moving away locks it (`_visit_locked`),
+    so the reached items are the one on screen and the locked ones. Needs
+    `response.question.item_set` (select_related)."""
+    item_set = response.question.item_set
+    return (
+        item_set is not None
+        and item_set.kind == ItemSet.Kind.SEQUENTIAL
+        and response.position != current_position
+        and not response.is_locked
+    )
+
+
+def _check_may_change(*, response: Response, block: AttemptBlock, now: datetime) -> None:
+    """Which item a save may change, besides the clock and the seqs. `answer_save_fast` states
+    the same rules in SQL (tests/exams/test_save_paths.py holds the two equal)."""
+    if response.position == block.current_position:
+        return
+    item_set = response.question.item_set
+    if item_set is not None and item_set.kind == ItemSet.Kind.SEQUENTIAL:
+        # As on the real exam: a set's items are answered one at a time, in order.
+        if response.is_locked:
+            raise ItemLocked("You have moved on from this item of a sequential set.")
+        raise ItemLocked("This item of a sequential set has not been reached yet.")
+    if block_time_is_up(block=block, now=now) and response.time_spent_ms == 0:
+        # Inside the grace only an answer already in flight lands: one to the item that was
+        # open at the deadline (moves stop there) or to one visited before it (time counted).
+        raise BlockClosed("Time ran out before this item was opened; the answer was not saved.")
+
+
 @dataclass
 class SaveResult:
     applied: list[str] = field(default_factory=list)
@@ -967,6 +1014,11 @@ class SaveResult:
 
 
 SAVE_FIELDS = ("choice", "is_marked", "struck", "highlights", "note")
+
+
+def _check_seq(seq: int) -> None:
+    if not 1 <= seq <= MAX_SEQ:
+        raise ExamError(f"A save needs a sequence number from 1 to {MAX_SEQ}.")
 
 
 def answer_save(
@@ -998,8 +1050,7 @@ def answer_save(
         "highlights": highlights,
         "note": note,
     }
-    if seq < 1:
-        raise ExamError("A save needs a positive sequence number.")
+    _check_seq(seq)
     fast = answer_save_fast(
         attempt_uuid=attempt.uuid,
         user_id=attempt.user_id,
@@ -1019,8 +1070,7 @@ def answer_save_locked(
     """The save rules applied with the attempt locked, field by field: the reference that
     `answer_save_fast` must agree with (tests/exams/test_save_paths.py), and the path that
     explains a refusal. `fields` maps SAVE_FIELDS names to values or UNSET."""
-    if seq < 1:
-        raise ExamError("A save needs a positive sequence number.")
+    _check_seq(seq)
     fields = {name: fields.get(name, UNSET) for name in SAVE_FIELDS}
     with transaction.atomic():
         # Always the attempt row first, then the block: every writer takes them in this order
@@ -1057,7 +1107,9 @@ def answer_save_fast(
 
     Returns None, having written nothing, whenever the save is not the plain case: not the
     examinee's attempt, no open block, past a deadline (+ grace), a stale field, a locked
-    item, an option that does not exist. `answer_save` then takes the locked path, which
+    item, an option that does not exist, an item the save may not change (a sequential set's
+    item not on screen, an unvisited one in the grace: `_check_may_change`), a seq out of
+    range. `answer_save` then takes the locked path, which
     applies the same rules field by field and explains a refusal.
 
     Why this is safe without `select_for_update`: the attempt row is taken FOR KEY SHARE,
@@ -1079,7 +1131,7 @@ def answer_save_fast(
         # The statement is PostgreSQL's (FOR KEY SHARE, jsonb); the embedded SQLite of
         # `make run` takes the locked path, which is the same rules.
         return None
-    if seq < 1 or not given:
+    if not 1 <= seq <= MAX_SEQ or not given:
         # An empty save only marks activity (back from the inactivity dialog): rare, and the
         # locked path does it.
         return None
@@ -1097,6 +1149,15 @@ def answer_save_fast(
         f"COALESCE((r.field_seqs ->> '{name}')::bigint, 0) < %(seq)s"  # noqa: S608 - fixed names
         for name in given
     ]
+    # `_check_may_change`: away from the item on screen, never an item of a sequential set,
+    # and after the deadline (in the grace) only an item visited before it.
+    conds.append(
+        f"""(r.position = b.current_position OR (
+            NOT EXISTS (SELECT 1 FROM {Question._meta.db_table} q
+                        JOIN {ItemSet._meta.db_table} s ON s.id = q.item_set_id
+                        WHERE q.id = r.question_id AND s.kind = 'sequential')
+            AND (b.deadline_at IS NULL OR b.deadline_at >= %(now)s OR r.time_spent_ms > 0)))"""  # noqa: S608 - model metadata
+    )
     joins = ""
     if "choice" in given:
         params["choice"] = choice
@@ -1189,11 +1250,17 @@ def _save_locked(
     fields: dict,
 ) -> SaveResult:
     try:
-        response = Response.objects.select_related("version").get(block=block, position=position)
+        response = Response.objects.select_related("version", "question__item_set").get(
+            block=block, position=position
+        )
     except Response.DoesNotExist:
         raise ExamError("There is no such item in this block.") from None
     result = SaveResult(attempt=attempt, block=block)
     seqs = dict(response.field_seqs)
+    if any(value is not UNSET and seq > seqs.get(name, 0) for name, value in fields.items()):
+        # Only a save that would change something is refused: a retry of one already applied
+        # stays a harmless no-op.
+        _check_may_change(response=response, block=block, now=now)
     update_fields: set[str] = set()
     for name, value in fields.items():
         if value is UNSET:

@@ -11,6 +11,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from exams import exposure, services
 from exams.forms import PracticeForm, SaveForm
+from exams.limits import rate_limited
 from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
 from questions.models import Tag
 
@@ -32,6 +34,20 @@ LAB_VALUES_PATH = Path(__file__).resolve().parent / "data" / "lab_values.json"
 
 def _own_attempt(request: HttpRequest, uuid) -> Attempt:
     return get_object_or_404(Attempt, uuid=uuid, user=request.user)
+
+
+def _bad_position(request: HttpRequest, position: int) -> HttpResponse | None:
+    """A 400 that says why for a position no block can have (the column is a smallint)."""
+    if 1 <= position <= services.MAX_POSITION:
+        return None
+    message = f"position must be from 1 to {services.MAX_POSITION}"
+    if request.method == "GET" and not request.headers.get("Accept", "").startswith(
+        "application/json"
+    ):
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    return JsonResponse(
+        {"ok": False, "error": "invalid", "errors": {"position": [message]}}, status=400
+    )
 
 
 def _maybe_url(name: str, *args) -> str | None:
@@ -104,6 +120,23 @@ def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
     attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
     if attempt.state == Attempt.State.IN_BLOCK:
         block = attempt.blocks.get(state=AttemptBlock.State.ACTIVE)
+        if services.block_time_is_up(block=block, now=now):
+            # Inside the grace: answers in flight may still land, but nothing more is shown.
+            # The page reloads once the grace is over and the block has closed.
+            return render(
+                request,
+                "exams/time_up.html",
+                {
+                    "attempt": attempt,
+                    "block": block,
+                    "reload_seconds": max(
+                        1,
+                        int((block.deadline_at - now).total_seconds())
+                        + settings.ANSWER_GRACE_SECONDS
+                        + 1,
+                    ),
+                },
+            )
         return redirect("exams:item", attempt.uuid, block.current_position)
     clock = services.clock_state(attempt=attempt, now=now)
     if attempt.state == Attempt.State.TUTORIAL:
@@ -324,6 +357,8 @@ def _set_size(block: AttemptBlock, current: Response) -> int:
 @require_GET
 @login_required
 def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
+    if bad := _bad_position(request, position):
+        return bad
     now = timezone.now()
     try:
         # Finds the examinee's own attempt and locks it in one statement (404 for others).
@@ -350,10 +385,13 @@ def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limited
 def visit(request: HttpRequest, uuid, position: int) -> JsonResponse:
     """The browser showed an item from its cache: record the move (time per item, the
     current item) and answer with the clock. The same service as the item page, without
     rendering it: moving between items is the most frequent request of a sitting cohort."""
+    if bad := _bad_position(request, position):
+        return bad
     now = timezone.now()
     fast = services.item_visit_fast(
         attempt_uuid=uuid, user_id=request.user.pk, position=position, now=now
@@ -387,7 +425,7 @@ def visit(request: HttpRequest, uuid, position: int) -> JsonResponse:
 def _open_block(attempt: Attempt, now) -> AttemptBlock:
     attempt = services.attempt_refresh(attempt=attempt, now=now)
     block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
-    if block is None:
+    if block is None or services.block_time_is_up(block=block, now=now):
         raise Http404("No open block.")
     block.attempt = attempt
     return block
@@ -401,15 +439,22 @@ def block_items(request: HttpRequest, uuid) -> HttpResponse:
     The same read-only rules as a single prefetch (no visit, no time, no lock, never tutor
     content), in one request per page load instead of one per item: a cohort that loads its
     blocks together would otherwise send block-size requests per examinee at that moment.
+    Items of a sequential set not yet reached stay on the server (the browser loads those
+    pages one at a time).
     """
     now = timezone.now()
     block = _open_block(_own_attempt(request, uuid), now)
     nav_rows = _block_nav(block)
     items = _block_items(block)
+    set_members = [r for r in items if r.question.item_set_id is not None]
     set_sizes: dict[int, int] = {}
-    for r in items:
-        if r.question.item_set_id is not None:
-            set_sizes[r.question.item_set_id] = set_sizes.get(r.question.item_set_id, 0) + 1
+    for r in set_members:
+        set_sizes[r.question.item_set_id] = set_sizes.get(r.question.item_set_id, 0) + 1
+    items = [
+        r
+        for r in items
+        if not services.is_withheld(response=r, current_position=block.current_position)
+    ]
     contexts = []
     nav_html = None
     for r in items:
@@ -435,7 +480,10 @@ def block_items(request: HttpRequest, uuid) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limited
 def save(request: HttpRequest, uuid, position: int) -> HttpResponse:
+    if bad := _bad_position(request, position):
+        return bad
     now = timezone.now()
     form = SaveForm(request.POST)
     wants_json = request.htmx or request.headers.get("Accept", "").startswith("application/json")
@@ -513,17 +561,23 @@ def review_screen(request: HttpRequest, uuid) -> HttpResponse:
     now = timezone.now()
     attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
     block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
-    if block is None:
+    if block is None or services.block_time_is_up(block=block, now=now):
         return redirect(attempt)
     show = request.GET.get("show", "all")
-    responses = list(block.responses.select_related("version").order_by("position"))
+    responses = list(
+        block.responses.select_related("version", "question__item_set").order_by("position")
+    )
     rows = []
     for r in responses:
         if show == "unanswered" and r.choice is not None:
             continue
         if show == "marked" and not r.is_marked:
             continue
-        text = strip_tags(r.version.stem_html)
+        text = (
+            ""
+            if services.is_withheld(response=r, current_position=block.current_position)
+            else strip_tags(r.version.stem_html)
+        )
         rows.append(
             {
                 "position": r.position,

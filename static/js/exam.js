@@ -471,6 +471,7 @@
     inflight: false,
     failures: 0,
     retryTimer: null,
+    rateLimitedUntil: 0,
     knownSeq: 0,
 
     read() {
@@ -521,11 +522,11 @@
       this.pump();
     },
 
-    scheduleRetry() {
+    scheduleRetry(afterMs) {
       if (this.retryTimer) return;
-      const base = BACKOFF[Math.min(this.failures, BACKOFF.length - 1)];
+      const base =
+        afterMs === undefined ? BACKOFF[Math.min(this.failures++, BACKOFF.length - 1)] : afterMs;
       const delay = base + Math.floor(Math.random() * 400);
-      this.failures++;
       this.retryTimer = window.setTimeout(() => {
         this.retryTimer = null;
         this.pump();
@@ -575,7 +576,26 @@
         }
       }
       this.inflight = false;
-      if (data && [200, 400, 409, 423].includes(res.status)) {
+      if (res.status === 429) {
+        // Too many requests this second (the server's per-attempt limit): keep the entry and
+        // send it again once the server says so. Not a failure: no growing backoff.
+        const wait = Number(res.headers.get("Retry-After"));
+        const waitMs = (Number.isFinite(wait) && wait > 0 ? wait : 1) * 1000;
+        this.rateLimitedUntil = performance.now() + waitMs;
+        this.scheduleRetry(waitMs);
+        return;
+      }
+      if (res.status === 400 || res.status === 413) {
+        // Refused for good (a value out of range, a body too large): sending it again would
+        // be refused again, so drop it rather than retry forever.
+        this.remove(entry.seq);
+        this.failures = 0;
+        Net.up();
+        toast("One change could not be saved (the server did not accept it).");
+        this.pump();
+        return;
+      }
+      if (data && [200, 409, 423].includes(res.status)) {
         // Answered: the server applied it, ignored it as stale, or refused it for good.
         this.remove(entry.seq);
         this.failures = 0;
@@ -584,9 +604,6 @@
         if (data.clock) Clock.set(data.clock);
         if (res.status === 409) onBlockClosed(entry);
         else if (res.status === 423) onLocked(entry);
-        else if (res.status === 400) {
-          toast("One change could not be saved (the server did not accept it).");
-        }
         this.pump();
         return;
       }
@@ -608,7 +625,9 @@
         const check = () => {
           if (!this.read().length) return resolve(true);
           if (performance.now() > until) return resolve(false);
-          if (!this.inflight && this.retryTimer && navigator.onLine) this.retryNow();
+          // A wait the server asked for (429) is kept; a backoff after a failure is cut short.
+          const limited = performance.now() < this.rateLimitedUntil;
+          if (!this.inflight && this.retryTimer && navigator.onLine && !limited) this.retryNow();
           else this.pump();
           window.setTimeout(check, 100);
         };
@@ -1289,6 +1308,9 @@
     try {
       queueNote(true);
       rememberCurrent();
+      // Leaving an item of a sequential set locks it on the server, which then refuses any
+      // change to it: let its queued changes arrive first.
+      if (swap.dataset.setKind === "sequential") await Queue.flush(4000);
       if (showFromCache(swap, url, push)) return;
       let text = null;
       let fromCache = false;
@@ -1384,6 +1406,13 @@
           if (res.status === 409) {
             leaveForAttempt("closed");
             break;
+          }
+          if (res.status === 429) {
+            // Over the per-attempt limit: tell the server of the latest move a moment later.
+            const wait = Number(res.headers.get("Retry-After"));
+            await new Promise((r) => setTimeout(r, (wait > 0 ? wait : 1) * 1000));
+            if (!this.next) this.next = url;
+            continue;
           }
           if (res.ok) {
             const data = await res.json();

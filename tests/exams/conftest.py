@@ -122,3 +122,44 @@ def tutor_exam(instructor, bank, short_blueprint):
 @pytest.fixture
 def attempt(examinee, exam, t0):
     return services.attempt_start(user=examinee, exam=exam, now=t0, rng=random.Random(1))
+
+
+@pytest.fixture
+def sequential_exam(instructor, short_blueprint):
+    """A fixed form whose block 1 is three single items, then a sequential set at 4, 5, 6."""
+    from exams.models import FixedItem
+
+    bank = Bank.objects.create(slug="sequential-bank", name="Sequential bank")
+    case = ItemSet.objects.create(
+        bank=bank, kind=ItemSet.Kind.SEQUENTIAL, external_id="case", stimulus_html="<p>Case</p>"
+    )
+    singles = [
+        make_question(bank, 700 + n, discipline="surgery", system="respiratory") for n in range(5)
+    ]
+    chain = [
+        make_question(
+            bank,
+            800 + n,
+            discipline="medicine",
+            system="cardiovascular",
+            item_set=case,
+            set_position=n + 1,
+        )
+        for n in range(3)
+    ]
+    exam = Exam.objects.create(
+        title="Sequential",
+        owner=instructor,
+        blueprint=short_blueprint,
+        is_public=True,
+        assembly=Exam.Assembly.FIXED,
+    )
+    exam.banks.add(bank)
+    layout = [(1, q) for q in singles[:3] + chain] + [(2, q) for q in singles[3:]]
+    slots: dict[int, int] = {}
+    for block_number, q in layout:
+        slots[block_number] = slots.get(block_number, 0) + 1
+        FixedItem.objects.create(
+            exam=exam, block_number=block_number, position=slots[block_number], question=q
+        )
+    return exam

@@ -290,17 +290,62 @@ def test_fast_visit_agrees_with_the_locked_path(
             services.block_start(attempt=a, now=now)
 
 
-def test_a_move_in_the_grace_period_counts_time_only_up_to_the_deadline(attempt, t0):
+def test_a_move_in_the_grace_period_is_refused_and_time_counts_only_up_to_the_deadline(attempt, t0):
     services.tutorial_end(attempt=attempt, now=t0)
     attempt = services.block_start(attempt=attempt, now=t0)
     deadline = t0 + timedelta(minutes=10)
+    late = deadline + timedelta(seconds=3)
     fast = services.item_visit_fast(
-        attempt_uuid=attempt.uuid,
-        user_id=attempt.user_id,
-        position=2,
-        now=deadline + timedelta(seconds=3),
+        attempt_uuid=attempt.uuid, user_id=attempt.user_id, position=2, now=late
     )
-    assert fast is not None, "inside the grace period the fast path applies"
+    assert fast is None, "the grace is for saves in flight, never for a move"
+    with pytest.raises(services.BlockClosed):
+        services.item_visit(attempt=attempt, position=2, now=late)
+    assert attempt.blocks.get(number=1).current_position == 1
+    services.close_expired_blocks(now=deadline + timedelta(seconds=6))
     first = Response.objects.get(attempt=attempt, block__number=1, position=1)
     assert first.time_spent_ms == 10 * 60 * 1000
-    assert attempt.blocks.get(number=1).current_position == 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_save_agrees_with_the_locked_path_in_sequential_sets(
+    seed, examinee, other_examinee, sequential_exam, t0
+):
+    """Saves (fast vs locked) and moves (the same on both) over a block whose items 4-6 are a
+    sequential set: a set's item not on screen, reached or not, is refused the same way on
+    both paths, and so is an unvisited item inside the grace."""
+    pair = []
+    for user in (examinee, other_examinee):
+        attempt = services.attempt_start(user=user, exam=sequential_exam, now=t0)
+        attempt = services.tutorial_end(attempt=attempt, now=t0)
+        pair.append(services.block_start(attempt=attempt, now=t0))
+    fast, reference = pair
+    rng = random.Random(seed)
+    # From 6-7 minutes in, up to 4 s a step: most walks cross the 10-minute deadline, its
+    # grace and the close.
+    now, seq_top = t0 + timedelta(minutes=6, seconds=rng.uniform(0, 60)), 0
+    refused = set()
+    for _ in range(120):
+        now += timedelta(seconds=rng.uniform(0, 4))
+        if rng.random() < 0.25:
+            position = rng.randint(1, 6)
+            for a in (fast, reference):
+                _outcome(services.item_visit, attempt=a, position=position, now=now)
+            continue
+        seq, fields = _action(rng, seq_top)
+        seq_top = max(seq_top, seq)
+        position = rng.choice([4, 5, 6, 4, 5, 6, 1, 2, 3])
+        got = _apply(_via_answer_save, fast, position=position, seq=seq, now=now, fields=fields)
+        want = _apply(
+            services.answer_save_locked,
+            reference,
+            position=position,
+            seq=seq,
+            now=now,
+            fields=fields,
+        )
+        assert got == want, (seq, position, fields, now - t0)
+        if isinstance(got, str):
+            refused.add(got)
+    assert _state(fast) == _state(reference)
+    assert "ItemLocked" in refused, "the walk must try sequential items off screen"
