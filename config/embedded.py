@@ -265,10 +265,14 @@ def start(
     """Start what is not running yet; returns the names of the services it started."""
     base = services_dir(path)
     started = []
-    if postgres and _start_postgres(base, ephemeral=ephemeral):
-        started.append("postgres")
-    if redis and _start_redis(base):
-        started.append("redis")
+    try:
+        if postgres and _start_postgres(base, ephemeral=ephemeral):
+            started.append("postgres")
+        if redis and _start_redis(base):
+            started.append("redis")
+    except BaseException:
+        stop(base, only=tuple(started))  # a failed start leaves nothing behind
+        raise
     return started
 
 
