@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 
-.PHONY: install run test lint format bench faults vendor clean
+.PHONY: install run test stop lint format bench faults vendor clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Mockboard needs Python 3.11"'
@@ -18,8 +18,13 @@ install: $(STAMP)
 run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/run.sh
 
+# `make test ARGS="tests/exams -x -q"` runs a part of the suite the same way.
 test: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh $(ARGS)
+
+# Stops this checkout's embedded PostgreSQL and Redis if a `make run` was killed before it could.
+stop: install
+	$(BIN)/python -m config.embedded stop
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -36,4 +41,5 @@ vendor:
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 
 clean:
+	test ! -x $(BIN)/python || $(BIN)/python -m config.embedded stop
 	rm -rf $(VENV) var node_modules

@@ -13,8 +13,6 @@ from config.db import prepared_cursor
 
 class ModelBackend(backends.ModelBackend):
     def get_user(self, user_id):
-        if connection.vendor != "postgresql":
-            return super().get_user(user_id)
         model = get_user_model()
         fields = model._meta.concrete_fields
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)

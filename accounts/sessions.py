@@ -6,7 +6,6 @@ expiry rule and everything else are Django's own (`SESSION_ENGINE = "accounts.se
 """
 
 from django.contrib.sessions.backends import db
-from django.db import connection
 from django.utils import timezone
 
 from config.db import prepared_cursor
@@ -14,7 +13,7 @@ from config.db import prepared_cursor
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
-        if connection.vendor != "postgresql" or not self.session_key:
+        if not self.session_key:
             return super()._get_session_from_db()
         with prepared_cursor() as cursor:
             cursor.execute(

@@ -113,12 +113,6 @@ def _packed_responses(responses: QuerySet) -> tuple[np.ndarray, np.ndarray]:
         "attempt_id", "question_id", "version_id", "choice", "time_spent_ms"
     )
     sql, params = base.query.sql_with_params()
-    if connection.vendor != "postgresql":
-        rows = list(base)
-        records = np.array(
-            [(q, v, OMITTED if c is None else c, t) for _, q, v, c, t in rows], dtype=_PACKED
-        )
-        return records, np.array([a for a, *_ in rows], dtype=np.int64)
     # The inner SQL is the ORM's own; its values stay bound parameters.
     packed_sql = (
         "SELECT r.a, COUNT(*), string_agg(int8send(r.q) || int8send(r.v)"  # noqa: S608

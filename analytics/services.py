@@ -263,24 +263,17 @@ def item_statistics_refresh_due(*, now: datetime, limit: int = 5000) -> int:
     recomputation, so two workers never do the same version and a failure leaves them due.
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"""
-                    DELETE FROM {ItemStatisticDue._meta.db_table} WHERE version_id IN (
-                        SELECT version_id FROM {ItemStatisticDue._meta.db_table}
-                        ORDER BY version_id LIMIT %s FOR UPDATE SKIP LOCKED
-                    ) RETURNING version_id
-                    """,  # noqa: S608 - the table name comes from model metadata
-                    [limit],
-                )
-                version_ids = sorted(row[0] for row in cursor.fetchall())
-        else:
-            # The embedded SQLite of `make run` has one writer at a time (IMMEDIATE
-            # transactions) and no SKIP LOCKED: a plain read and delete is the same claim.
-            due = ItemStatisticDue.objects.order_by("version_id")
-            version_ids = list(due.values_list("version_id", flat=True)[:limit])
-            ItemStatisticDue.objects.filter(version_id__in=version_ids).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                DELETE FROM {ItemStatisticDue._meta.db_table} WHERE version_id IN (
+                    SELECT version_id FROM {ItemStatisticDue._meta.db_table}
+                    ORDER BY version_id LIMIT %s FOR UPDATE SKIP LOCKED
+                ) RETURNING version_id
+                """,  # noqa: S608 - the table name comes from model metadata
+                [limit],
+            )
+            version_ids = sorted(row[0] for row in cursor.fetchall())
         if not version_ids:
             return 0
         return _refresh_locked(version_ids=version_ids, now=now)

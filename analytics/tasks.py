@@ -54,7 +54,8 @@ def queue_block_analytics(*, block_id: int) -> None:
     Called by the exam engine inside the transaction that closes the block (which has set
     analytics_state to pending). A broker outage never fails or delays the close: the message is
     published from a background thread, a failure is logged, and the beat sweep computes the
-    block later. Without a broker (eager mode) the task simply runs after the commit.
+    block later. In eager mode (tests that keep the work in their own process) the task runs
+    after the commit.
     """
 
     def publish() -> None:

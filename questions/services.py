@@ -432,9 +432,6 @@ def _link_media(r: _Resolver, pairs: list[tuple[ParsedQuestion, QuestionVersion]
 
 def _point_at_versions(questions: list[Question]) -> None:
     """Set current_version, item_set and set_position for many questions in one statement."""
-    if connection.vendor != "postgresql":
-        Question.objects.bulk_update(questions, ["current_version", "item_set", "set_position"])
-        return
     # bulk_update builds one CASE per row and field, which costs seconds per thousand rows.
     table = Question._meta.db_table
     with connection.cursor() as cursor:

@@ -1,33 +1,27 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL and Redis answer on localhost, starting them the way this machine's
-# image does if they have stopped. Sourced by test.sh and bench.sh.
+# The services of `make test`, sourced by test.sh: TEST_DATABASE_URL and TEST_CELERY_BROKER_URL
+# when given, otherwise a throwaway PostgreSQL and Redis from the wheels (config/embedded.py)
+# in a temp dir, stopped and removed on exit whatever happens. Sets DATABASE_URL and
+# CELERY_BROKER_URL for the suite.
 set -euo pipefail
 
-pg_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
-redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
-
-if ! pg_up; then
-  echo "services: starting PostgreSQL" >&2
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
-  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+flags=()
+[ -z "${TEST_DATABASE_URL:-}" ] || flags+=(--no-postgres)
+[ -z "${TEST_CELERY_BROKER_URL:-}" ] || flags+=(--no-redis)
+if [ ${#flags[@]} -lt 2 ]; then
+  EMBEDDED_TMP="$(mktemp -d "${TMPDIR:-/tmp}/mb-test-XXXXXX")"
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'python -m config.embedded stop --dir "$EMBEDDED_TMP" 2>/dev/null || true; rm -rf "$EMBEDDED_TMP"' EXIT
+  python -m config.embedded start --dir "$EMBEDDED_TMP" --ephemeral "${flags[@]}" >/dev/null
 fi
-if ! redis_up; then
-  echo "services: starting Redis" >&2
-  mkdir -p /var/lib/redis /var/log/redis
-  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
-    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
-  for _ in $(seq 1 30); do redis_up && break; sleep 1; done
-fi
-pg_up || { echo "services: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
-redis_up || { echo "services: Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
+embedded_url() { python -c "import sys; from config import embedded; print(embedded.$1(sys.argv[1]))" "$EMBEDDED_TMP"; }
+DATABASE_URL="${TEST_DATABASE_URL:-$(embedded_url database_url)}"
+CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-$(embedded_url broker_url)}"
+export DATABASE_URL CELERY_BROKER_URL
 
 # Browser tests drive Debian's Chromium; Playwright's own browser download cannot work here.
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "services: installing Debian's chromium for the browser tests" >&2
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
-fi
-
-# The suite's own database (pytest-django creates test_mockboard beside it).
-if ! psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'mockboard'" | grep -q 1; then
-  createdb -h 127.0.0.1 -U postgres mockboard
 fi

@@ -1,8 +1,8 @@
 """The fixture cast shared by every test module.
 
-The suite runs on the real PostgreSQL and Redis (`make test` points DATABASE_URL and
-CELERY_BROKER_URL at them). SQLite is refused unless ALLOW_SQLITE_TESTS=1, because the
-locking and concurrency rules are only meaningful on PostgreSQL.
+The suite runs on a real PostgreSQL and Redis: `make test` points DATABASE_URL and
+CELERY_BROKER_URL at TEST_DATABASE_URL / TEST_CELERY_BROKER_URL, or at a throwaway pair it
+starts from the wheels (config/embedded.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -24,13 +25,6 @@ T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if "sqlite" in engine and os.environ.get("ALLOW_SQLITE_TESTS") != "1":
-        pytest.exit(
-            "The test suite runs on PostgreSQL (set DATABASE_URL, or use `make test`). "
-            "Set ALLOW_SQLITE_TESTS=1 to run on SQLite anyway.",
-            returncode=2,
-        )
     # Password hashing at production strength costs ~0.3 s per user; tests need none of it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -85,6 +79,16 @@ def _fresh_login_throttle(settings):
     settings.AXES_ENABLED = True
 
 
+def suite_database_url() -> str:
+    """The URL of the test database (pytest-django's test_<name>), for processes the tests
+    start; its host may be a socket directory (the embedded PostgreSQL of `make test`)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    host = quote(db["HOST"] or "127.0.0.1", safe="")
+    return f"postgres://{db['USER'] or 'postgres'}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real Celery worker on the real Redis broker, pointed at the test database.
@@ -92,17 +96,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     Tests that use it must use `transactional_db`, so their rows are committed and visible to
     the worker. The worker is always stopped, even when a test fails.
     """
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        pytest.skip("no CELERY_BROKER_URL: the worker tests need Redis (use `make test`)")
-    from django.db import connection
-
     (ROOT / "var").mkdir(exist_ok=True)
     env = dict(os.environ)
-    db = connection.settings_dict
-    env["DATABASE_URL"] = (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
+    env["DATABASE_URL"] = suite_database_url()
     log = open(ROOT / "var" / f"test-worker-{os.getpid()}.log", "w")  # noqa: SIM115 - closed in teardown
     subprocess.run(
         [sys.executable, "-m", "celery", "-A", "config", "purge", "-f"],

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _analytics_in_process():
-    """Run the analytics of blocks closed here in this process, as `make run` does.
+    """Run the analytics of blocks closed here in this process, not on the worker.
 
     These tests commit for real; with a broker, their block closes would be computed by the
     suite's Celery worker while pytest-django truncates the tables after the test, and the two

@@ -22,19 +22,10 @@ from bench.faultlib import ExamClient, login_session
 from exams import services
 from exams.models import Blueprint, Exam
 from questions.models import Bank
+from tests.conftest import suite_database_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ITEMS = 5
-
-
-def _db_url() -> str:
-    from django.db import connection
-
-    db = connection.settings_dict
-    return (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +40,9 @@ def own_redis():
 
 @pytest.fixture(scope="module")
 def server_env(django_db_setup, django_db_blocker, own_redis):
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        pytest.skip("no CELERY_BROKER_URL: the fault tests need Redis (use `make test`)")
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=_db_url(),
+        DATABASE_URL=suite_database_url(),
         CELERY_BROKER_URL=own_redis.url(0),
         DJANGO_SETTINGS_MODULE="config.settings",
         SECRET_KEY=settings.SECRET_KEY,

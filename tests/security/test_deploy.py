@@ -55,11 +55,15 @@ def test_production_cookies_are_secure_and_http_only():
     assert out.stdout.split() == ["True", "True", "True", "True", "False"], out.stderr
 
 
-def test_debug_is_off_by_default_and_needs_a_secret_key():
+def test_debug_is_off_by_default_and_needs_a_secret_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        env={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY_FILE": str(tmp_path / "none"),
+        },
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -74,6 +78,7 @@ def test_debug_is_off_by_default_and_needs_a_secret_key():
     [
         ("DEBUG", "maybe", "DEBUG must be one of"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL must start with one of"),
+        ("DATABASE_URL", "sqlite:///var/db.sqlite3", "SQLite is not supported"),
         ("CELERY_BROKER_URL", "amqp://x", "CELERY_BROKER_URL must start with one of"),
         ("ANSWER_GRACE_SECONDS", "five", "ANSWER_GRACE_SECONDS must be an integer"),
         ("SWEEP_INTERVAL_SECONDS", "0", "SWEEP_INTERVAL_SECONDS must be at least 1"),
@@ -84,6 +89,25 @@ def test_bad_environment_values_fail_loudly_with_the_name(name, value, message):
     out = run_python("import django; django.setup()", **{name: value})
     assert out.returncode != 0
     assert message in out.stderr
+
+
+def test_a_worker_without_secret_key_reads_the_one_make_run_wrote(tmp_path):
+    # The README's worker and beat run without SECRET_KEY in their environment: they must
+    # sign with the key `make run` wrote, not stop at start-up.
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("written-by-make-run-" + "x" * 40 + "\n")
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings;"
+         " print(settings.SECRET_KEY)"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY_FILE": str(key_file)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "written-by-make-run-" + "x" * 40
 
 
 @pytest.mark.parametrize(("value", "expected"), [(None, "2"), ("0", "0"), ("none", "None")])
