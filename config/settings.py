@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "questions",
     "exams",
     "analytics",
+    "teach",
 ]
 
 MIDDLEWARE = [
@@ -169,7 +170,7 @@ if DATABASE_URL:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Django binds parameters on the client, where this has no effect; the answer save's
     # cursor binds on the server, and psycopg then prepares its statement after a few runs on
-    # a connection (exams.services._prepared_cursor). Behind a transaction-mode pgbouncer set
+    # a connection (config.db.prepared_cursor). Behind a transaction-mode pgbouncer set
     # DATABASE_PREPARE_THRESHOLD=none.
     if "postgresql" in DATABASES["default"]["ENGINE"]:
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_THRESHOLD
