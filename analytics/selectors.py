@@ -530,3 +530,11 @@ def progress(*, user) -> Progress:
     )
     areas = _areas(responses, _percent(correct, total))
     return Progress(points=points, areas=areas, correct=correct, total=total)
+
+
+def version_statistic(version) -> ItemStatistic | None:
+    """The cohort statistic of a question version, or None before any block that delivered it
+    closes (the instructor's question page)."""
+    if version is None:
+        return None
+    return ItemStatistic.objects.filter(version=version).first()

@@ -9,12 +9,13 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from analytics import charts, selectors
 from analytics.forms import ReviewQueryForm
+from config.htmx import render_htmx
 from exams import exposure
 from questions.models import Tag
 
@@ -23,14 +24,6 @@ KIND_TITLES = {
     Tag.Kind.SYSTEM: "System",
     Tag.Kind.TASK: "Physician task",
 }
-
-
-def _url_or_none(name: str, *args) -> str | None:
-    """Links into pages other apps are still building; the page renders without them."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 @require_GET
@@ -45,7 +38,7 @@ def attempt_review(request: HttpRequest, attempt_uuid) -> HttpResponse:
             "attempt": attempt,
             "summaries": summaries,
             "is_tutor": selectors.is_tutor(attempt),
-            "exam_url": _url_or_none("exams:attempt", attempt.uuid),
+            "exam_url": reverse("exams:attempt", args=[attempt.uuid]),
         },
     )
 
@@ -80,11 +73,12 @@ def block_review(request: HttpRequest, attempt_uuid, number: int) -> HttpRespons
         "filter_links": [
             (f, sum(1 for i in items if i.matches(f))) for f in selectors.REVIEW_FILTERS
         ],
-        "exam_url": _url_or_none("exams:attempt", attempt.uuid),
+        "exam_url": reverse("exams:attempt", args=[attempt.uuid]),
         "withheld_note": exposure.HIDDEN_NOTE,
     }
-    template = "analytics/_review_panel.html" if request.htmx else "analytics/block_review.html"
-    return render(request, template, context)
+    return render_htmx(
+        request, "analytics/block_review.html", "analytics/_review_panel.html", context
+    )
 
 
 def _profile_rows(areas: list[selectors.Area]) -> list[tuple[str, float, float, float]]:
@@ -131,7 +125,6 @@ def score_report(request: HttpRequest, attempt_uuid) -> HttpResponse:
             "interval": tuple(round(x, 1) for x in report.interval),
             "profiles": profiles,
             "peer_chart": peer_chart,
-            "practice_url": _url_or_none("exams:practice_create"),
             "weak_systems": [a for a in report.weakest if a.kind == Tag.Kind.SYSTEM],
             "weak_disciplines": [a for a in report.weakest if a.kind == Tag.Kind.DISCIPLINE],
             "time_pressure_seconds": selectors.TIME_PRESSURE_SECONDS_LEFT,

@@ -10,8 +10,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("questions/", include("questions.urls")),
     path("exams/", include("exams.urls")),
-    path("teach/analytics/", include("analytics.instructor_urls")),
-    path("teach/", include("exams.instructor_urls")),
+    # Every instructor page; it spells out its own /questions/ and /teach/ paths.
+    path("", include("teach.urls")),
     path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
 ]

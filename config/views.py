@@ -30,5 +30,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_instructor:
-        return redirect("questions:instructor_home")
+        return redirect("teach:instructor_home")
     return redirect("exams:examinee_home")

@@ -17,12 +17,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.htmx import render_htmx
 from exams import exposure, services
 from exams.forms import PracticeForm, SaveForm
 from exams.limits import rate_limited
@@ -50,13 +51,6 @@ def _bad_position(request: HttpRequest, position: int) -> HttpResponse | None:
     )
 
 
-def _maybe_url(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
 @require_GET
 @login_required
 def examinee_home(request: HttpRequest) -> HttpResponse:
@@ -82,8 +76,8 @@ def examinee_home(request: HttpRequest) -> HttpResponse:
         )
     attempts = list(Attempt.objects.filter(user=user).order_by("-started_at")[:50])
     for attempt in attempts:
-        attempt.review_url = _maybe_url("analytics:attempt_review", attempt.uuid)
-        attempt.report_url = _maybe_url("analytics:score_report", attempt.uuid)
+        attempt.review_url = reverse("analytics:attempt_review", args=[attempt.uuid])
+        attempt.report_url = reverse("analytics:score_report", args=[attempt.uuid])
     return render(
         request,
         "exams/home.html",
@@ -168,8 +162,8 @@ def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
         {
             "attempt": attempt,
             "summary": summary,
-            "review_url": _maybe_url("analytics:attempt_review", attempt.uuid),
-            "report_url": _maybe_url("analytics:score_report", attempt.uuid),
+            "review_url": reverse("analytics:attempt_review", args=[attempt.uuid]),
+            "report_url": reverse("analytics:score_report", args=[attempt.uuid]),
         },
     )
 
@@ -379,8 +373,7 @@ def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
         now=now,
         set_size=_set_size(block, block.current_response),
     )
-    template = "exams/_item_partial.html" if request.htmx else "exams/item.html"
-    return render(request, template, context)
+    return render_htmx(request, "exams/item.html", "exams/_item_partial.html", context)
 
 
 @require_POST
@@ -592,10 +585,10 @@ def review_screen(request: HttpRequest, uuid) -> HttpResponse:
         "unanswered": sum(1 for r in responses if r.choice is None),
         "marked": sum(1 for r in responses if r.is_marked),
     }
-    template = "exams/_review_screen_partial.html" if request.htmx else "exams/review_screen.html"
-    return render(
+    return render_htmx(
         request,
-        template,
+        "exams/review_screen.html",
+        "exams/_review_screen_partial.html",
         {
             "attempt": attempt,
             "block": block,
@@ -619,8 +612,12 @@ def _lab_sections() -> list[dict]:
 @require_GET
 @login_required
 def lab_values(request: HttpRequest) -> HttpResponse:
-    template = "exams/_lab_values_partial.html" if request.htmx else "exams/lab_values.html"
-    return render(request, template, {"sections": _lab_sections()})
+    return render_htmx(
+        request,
+        "exams/lab_values.html",
+        "exams/_lab_values_partial.html",
+        {"sections": _lab_sections()},
+    )
 
 
 def _outline_choices(kind: str) -> list[Tag]:

@@ -24,7 +24,7 @@ class Bank(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("questions:bank_detail", args=[self.uuid])
+        return reverse("teach:bank_detail", args=[self.uuid])
 
 
 class Tag(models.Model):
@@ -109,7 +109,7 @@ class Question(models.Model):
         return f"{self.bank.slug}/{self.external_id}"
 
     def get_absolute_url(self) -> str:
-        return reverse("questions:question_detail", args=[self.uuid])
+        return reverse("teach:question_detail", args=[self.uuid])
 
 
 class QuestionVersion(models.Model):

@@ -131,12 +131,3 @@ def item_set_siblings(question: Question) -> list[Question]:
         .order_by("set_position")
         .only("uuid", "external_id", "set_position", "is_retired")
     )
-
-
-def version_statistic(version: QuestionVersion | None):
-    """The cohort statistic of a version, or None before any block that delivered it closes."""
-    if version is None:
-        return None
-    from analytics.models import ItemStatistic
-
-    return ItemStatistic.objects.filter(version=version).first()

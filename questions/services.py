@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Max
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from questions.formats import BINARY_EXPORTS, EXPORT_FORMATS, WRITERS
 from questions.formats.common import MEDIA_REF, ImportFile, ImportProblem, ParsedQuestion
@@ -188,11 +188,7 @@ def question_unretire(*, question: Question, now: datetime) -> Question:
 
 
 def media_url(media: Media) -> str:
-    try:
-        return reverse("questions:media", args=[media.uuid])
-    except NoReverseMatch:
-        # Until the media view is mounted, the storage URL serves (it carries the uuid too).
-        return media.file.url
+    return reverse("questions:media", args=[media.uuid])
 
 
 _UUID_SRC = re.compile(

@@ -554,10 +554,6 @@ def inner_html(element: ET.Element, *, skip: set[str] = frozenset()) -> str:
     return "".join(parts)
 
 
-def looks_like_xml(text: str) -> bool:
-    return text.lstrip().startswith("<")
-
-
 # --- archives ---------------------------------------------------------------------------------------
 
 

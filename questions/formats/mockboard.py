@@ -283,11 +283,3 @@ def write(questions: Iterable[ParsedQuestion], out: IO[str]) -> int:
         count += 1
     out.write("\n]}\n")
     return count
-
-
-def write_lines(questions: Iterable[ParsedQuestion], out: IO[str]) -> int:
-    count = 0
-    for q in questions:
-        out.write(json.dumps(question_to_dict(q), ensure_ascii=False) + "\n")
-        count += 1
-    return count

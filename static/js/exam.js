@@ -6,7 +6,8 @@
 //    server has answered it. The server applies a field only if its seq is newer, so replays,
 //    retries and a second tab are harmless.
 //  * The server is the clock. The timer counts down locally from the server's last figure and
-//    re-syncs on every save reply and every 15 s, so a sleeping laptop cannot drift it.
+//    re-syncs on every save or visit reply, after 60 s without any reply, when the tab becomes
+//    visible again, and when the wall clock jumps, so a sleeping laptop cannot drift it.
 //
 // No framework; htmx (window.htmx) loads the lab values fragment. CSP forbids inline script and
 // style attributes, so state lives in data-* attributes and classes.

@@ -1,4 +1,4 @@
-"""Cohorts for the instructor-insights tests, shared by test_insights and test_instructor_views."""
+"""Cohorts for the instructor-insights tests (tests/analytics/test_insights, tests/teach)."""
 
 from __future__ import annotations
 

@@ -98,9 +98,9 @@ def test_cli_csv_export_is_formula_safe(tmp_path):
 
 
 def test_analytics_csv_uses_the_shared_helper():
-    from analytics import instructor_views
+    from teach.views import insights
 
-    response = instructor_views._csv_response(
+    response = insights._csv_response(
         "x.csv", ["label", "value"], [["＝HYPERLINK(1)", -12.5], ["-3", 4]]
     )
     rows = list(csv.reader(io.StringIO(response.content.decode())))

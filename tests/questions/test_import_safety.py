@@ -268,7 +268,7 @@ def test_malformed_text_preview_page_is_not_a_500(client, instructor, bank):
     client.force_login(instructor)
     for fields in ({"external_id": "q\ud800"}, {"external_id": "q\u0000"}):
         response = client.post(
-            reverse("questions:upload", args=[bank.uuid]),
+            reverse("teach:upload", args=[bank.uuid]),
             {"files": SimpleUploadedFile("bad.jsonl", _jsonl(**fields).data), "format": "auto"},
         )
         assert response.status_code == 200

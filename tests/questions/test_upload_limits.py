@@ -36,7 +36,7 @@ def bank(instructor):
 
 def _upload(client, bank, data, *, name="q.txt", fmt="aiken"):
     payload = {"files": SimpleUploadedFile(name, data), "format": fmt}
-    return client.post(reverse("questions:upload", args=[bank.uuid]), payload)
+    return client.post(reverse("teach:upload", args=[bank.uuid]), payload)
 
 
 def staged_files(settings) -> list[str]:
@@ -117,7 +117,7 @@ def test_confirming_an_expired_preview_is_refused(instructor_client, bank, setti
     os.utime(path, (0, 0))
     staged_uploads_purge(now=timezone.now())
     response = instructor_client.post(
-        reverse("questions:upload_confirm", args=[bank.uuid]), {"token": token}, follow=True
+        reverse("teach:upload_confirm", args=[bank.uuid]), {"token": token}, follow=True
     )
     assert b"That preview has expired" in response.content
     assert ImportJob.objects.count() == 0
@@ -128,7 +128,7 @@ def test_a_confirmed_upload_leaves_staging_and_survives_the_purge(
 ):
     preview = _upload(instructor_client, bank, AIKEN_OK)
     token = preview.context["confirm_form"].initial["token"]
-    instructor_client.post(reverse("questions:upload_confirm", args=[bank.uuid]), {"token": token})
+    instructor_client.post(reverse("teach:upload_confirm", args=[bank.uuid]), {"token": token})
     job = ImportJob.objects.get()
     assert "staging" not in job.upload.name
     assert staged_files(settings) == []

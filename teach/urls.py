@@ -1,0 +1,68 @@
+"""Every instructor page, under one namespace. The public paths predate the app and stay as
+they were: banks and uploads under /questions/, exams and cohorts under /teach/, statistics
+under /teach/analytics/."""
+
+from django.urls import include, path
+
+from teach.views import banks, cohorts, dashboard, exams, insights, uploads
+
+app_name = "teach"
+
+bank_patterns = [
+    path("", dashboard.instructor_home, name="instructor_home"),
+    path("banks/", banks.bank_list, name="bank_list"),
+    path("banks/new/", banks.bank_create, name="bank_create"),
+    path("banks/<uuid:bank_uuid>/", banks.bank_detail, name="bank_detail"),
+    path("banks/<uuid:bank_uuid>/practice/", banks.bank_practice, name="bank_practice"),
+    path("banks/<uuid:bank_uuid>/upload/", uploads.upload, name="upload"),
+    path("banks/<uuid:bank_uuid>/upload/confirm/", uploads.upload_confirm, name="upload_confirm"),
+    path("imports/<uuid:job_uuid>/", uploads.import_job, name="import_job"),
+    path("items/<uuid:question_uuid>/", banks.question_detail, name="question_detail"),
+    path("items/<uuid:question_uuid>/retire/", banks.question_retire, name="question_retire"),
+]
+
+exam_patterns = [
+    path("exams/", exams.exam_list, name="exam_list"),
+    path("exams/new/", exams.exam_create, name="exam_create"),
+    path("exams/<uuid:exam_uuid>/", exams.exam_detail, name="exam_detail"),
+    path("exams/<uuid:exam_uuid>/form/", exams.fixed_form_edit, name="fixed_form_edit"),
+    path(
+        "exams/<uuid:exam_uuid>/form/autofill/",
+        exams.fixed_form_autofill,
+        name="fixed_form_autofill",
+    ),
+    path("blueprints/new/", exams.blueprint_create, name="blueprint_create"),
+    path("cohorts/", cohorts.cohort_list, name="cohort_list"),
+    path("cohorts/new/", cohorts.cohort_create, name="cohort_create"),
+    path("cohorts/<uuid:cohort_uuid>/", cohorts.cohort_detail, name="cohort_detail"),
+    path(
+        "cohorts/<uuid:cohort_uuid>/members/",
+        cohorts.cohort_members_add,
+        name="cohort_members_add",
+    ),
+    path(
+        "cohorts/<uuid:cohort_uuid>/members/remove/",
+        cohorts.cohort_member_remove,
+        name="cohort_member_remove",
+    ),
+    path(
+        "cohorts/<uuid:cohort_uuid>/accommodations/",
+        cohorts.cohort_accommodation,
+        name="cohort_accommodation",
+    ),
+    path("assignments/new/", cohorts.assignment_create, name="assignment_create"),
+]
+
+insight_patterns = [
+    path("exams/<uuid:uuid>/", insights.exam_stats, name="exam_stats"),
+    path("exams/<uuid:uuid>/items.csv", insights.exam_items_csv, name="exam_items_csv"),
+    path("exams/<uuid:uuid>/attempts.csv", insights.exam_attempts_csv, name="exam_attempts_csv"),
+    path("banks/<uuid:uuid>/", insights.bank_stats, name="bank_stats"),
+    path("cohorts/<uuid:uuid>/", insights.cohort_stats, name="cohort_stats"),
+]
+
+urlpatterns = [
+    path("questions/", include(bank_patterns)),
+    path("teach/analytics/", include(insight_patterns)),
+    path("teach/", include(exam_patterns)),
+]

@@ -1,0 +1,170 @@
+"""Uploading questions: a dry run with a preview, then a queued import job to watch."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import zipfile
+
+from django.contrib import messages
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import instructor_required
+from config.htmx import render_htmx
+from questions import selectors, services
+from questions.importing import ImportFile
+from questions.models import ImportJob
+from questions.tasks import run_import_job
+from teach.forms import ImportConfirmForm, UploadForm
+
+PREVIEW_SAMPLE = 5
+SESSION_UPLOADS = "question_uploads"
+
+
+def _stage_upload(request: HttpRequest, *, bank, files: list, fmt: str, skip: bool) -> str:
+    token = secrets.token_urlsafe(24)
+    paths = services.staged_upload_save(token=token, files=[(f.name, f) for f in files])
+    uploads = request.session.get(SESSION_UPLOADS, {})
+    # Only the latest few previews can be confirmed; the files of older ones go at once.
+    for old in list(uploads)[:-4]:
+        uploads.pop(old, None)
+        services.staged_upload_delete(token=old)
+    uploads[token] = {
+        "bank": str(bank.uuid),
+        "paths": paths,
+        "names": [f.name for f in files],
+        "format": fmt,
+        "skip_unsupported": skip,
+    }
+    request.session[SESSION_UPLOADS] = uploads
+    return token
+
+
+def _import_file(upload) -> ImportFile:
+    # FILE_UPLOAD_HANDLERS stream every file to a temporary file; parse it from there.
+    if hasattr(upload, "temporary_file_path"):
+        return ImportFile(upload.name, path=upload.temporary_file_path())
+    return ImportFile(upload.name, upload.read())
+
+
+@require_http_methods(["GET", "POST"])
+@instructor_required
+def upload(request: HttpRequest, bank_uuid) -> HttpResponse:
+    """Step 1: a dry run. Nothing is written to the bank until the preview is confirmed."""
+    bank = get_object_or_404(selectors.banks_owned(request.user), uuid=bank_uuid)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    # Set by questions.uploads.BoundedUploadHandler while the body was read.
+    refused = getattr(request, "upload_refused", None)
+    if refused:
+        context = {"bank": bank, "form": UploadForm(), "upload_refused": refused}
+        return render(request, "teach/upload.html", context, status=413)
+    context = {"bank": bank, "form": form}
+    if request.method == "POST" and form.is_valid():
+        uploads = form.cleaned_data["files"]
+        files = [_import_file(f) for f in uploads]
+        fmt = form.cleaned_data["format"]
+        skip = form.cleaned_data["skip_unsupported"]
+        preview = services.import_preview(files=files, format=fmt, limit=PREVIEW_SAMPLE)
+        can_import = (
+            preview.count > 0 and not preview.problems and (skip or not preview.unsupported)
+        )
+        context.update(
+            {
+                "preview": preview,
+                "problems": [str(p) for p in preview.problems],
+                "unsupported": [str(u) for u in preview.unsupported],
+                "skip_unsupported": skip,
+                "can_import": can_import,
+                "file_names": [f.name for f in files],
+            }
+        )
+        if can_import:
+            token = _stage_upload(request, bank=bank, files=uploads, fmt=fmt, skip=skip)
+            context["confirm_form"] = ImportConfirmForm(initial={"token": token})
+        return render_htmx(
+            request, "teach/upload_preview.html", "teach/_upload_preview_partial.html", context
+        )
+    return render(request, "teach/upload.html", context)
+
+
+def _bundle(staged: dict) -> tuple[str, File]:
+    """The staged files as the job's one upload: a file as it is, several as one zip.
+
+    Both are copied in chunks through a temporary file, never held whole in memory.
+    """
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by upload_confirm
+    if len(staged["paths"]) == 1:
+        with default_storage.open(staged["paths"][0], "rb") as fh:
+            shutil.copyfileobj(fh, spool)
+        name = staged["names"][0]
+    else:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+            for member, path in zip(staged["names"], staged["paths"], strict=True):
+                with default_storage.open(path, "rb") as fh, archive.open(member, "w") as out:
+                    shutil.copyfileobj(fh, out)
+        name = "upload.zip"
+    spool.seek(0)
+    return name, File(spool, name=name)
+
+
+@require_POST
+@instructor_required
+def upload_confirm(request: HttpRequest, bank_uuid) -> HttpResponse:
+    """Step 2: queue the import of the files the instructor has just previewed."""
+    bank = get_object_or_404(selectors.banks_owned(request.user), uuid=bank_uuid)
+    form = ImportConfirmForm(request.POST)
+    uploads = request.session.get(SESSION_UPLOADS, {})
+    token = form.data.get("token", "")
+    staged = uploads.get(token) if form.is_valid() else None
+    now = timezone.now()
+    if (
+        staged is None
+        or staged["bank"] != str(bank.uuid)
+        or not services.staged_upload_is_fresh(paths=staged["paths"], now=now)
+    ):
+        messages.error(request, "That preview has expired. Upload the files again.")
+        return redirect("teach:upload", bank.uuid)
+    filename, bundle = _bundle(staged)
+    try:
+        with transaction.atomic():
+            job = ImportJob(
+                bank=bank,
+                owner=request.user,
+                filename=filename,
+                format=staged["format"],
+                skip_unsupported=staged["skip_unsupported"],
+                status=ImportJob.Status.QUEUED,
+                created_at=now,
+            )
+            # Out of staging, so the expiry sweep never takes a queued job's file.
+            job.upload.save(filename, bundle, save=False)
+            job.save()
+            run_import_job.delay_on_commit(job.id)
+    finally:
+        bundle.close()
+    services.staged_upload_delete(token=token)
+    uploads.pop(token, None)
+    request.session[SESSION_UPLOADS] = uploads
+    return redirect("teach:import_job", job.uuid)
+
+
+@require_GET
+@instructor_required
+def import_job(request: HttpRequest, job_uuid) -> HttpResponse:
+    job = get_object_or_404(
+        ImportJob.objects.filter(bank__owners=request.user).select_related("bank"),
+        uuid=job_uuid,
+    )
+    return render_htmx(
+        request,
+        "teach/import_job.html",
+        "teach/_job_progress_partial.html",
+        {"job": job, "bank": job.bank},
+    )
