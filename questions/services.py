@@ -25,7 +25,13 @@ from django.db.models import Max
 from django.urls import NoReverseMatch, reverse
 
 from questions.formats import BINARY_EXPORTS, EXPORT_FORMATS, WRITERS
-from questions.formats.common import MEDIA_REF, ImportFile, ImportProblem, ParsedQuestion
+from questions.formats.common import (
+    MEDIA_REF,
+    ImportFile,
+    ImportProblem,
+    ParsedQuestion,
+    fill_absent,
+)
 from questions.importing import content_hash, finalize, outline, scan
 from questions.models import Bank, ImportJob, ItemSet, Media, Question, QuestionVersion, Tag
 
@@ -367,6 +373,7 @@ def _write_batch(
                 bank=r.bank, external_id__in=[p.external_id for p in batch]
             ).select_related("current_version")
         }
+    _keep_absent_fields(r.bank, batch, existing)
     digests = {p.external_id: content_hash(p) for p in batch}
     new: list[ParsedQuestion] = []
     changed: list[tuple[ParsedQuestion, Question]] = []
@@ -412,6 +419,30 @@ def _write_batch(
     _point_at_versions([q for _, q in pairs])
     through.objects.bulk_create(links, ignore_conflicts=True)
     _link_media(r, [(p, version) for (p, _), version in zip(pairs, versions, strict=True)])
+
+
+def _keep_absent_fields(
+    bank: Bank, batch: list[ParsedQuestion], existing: dict[str, Question]
+) -> None:
+    """A file that cannot express a field (Aiken has no tags) keeps the stored value of it."""
+    wanted = [p for p in batch if p.absent and p.external_id in existing]
+    if not wanted:
+        return
+    stored = (
+        Question.objects.filter(pk__in=[existing[p.external_id].pk for p in wanted])
+        .exclude(current_version=None)
+        .select_related("current_version", "item_set")
+        .prefetch_related("tags")
+    )
+    by_id = {q.external_id: q for q in stored}
+    names = _MediaNames(bank)
+    for p in wanted:
+        question = by_id.get(p.external_id)
+        if question is not None:
+            fill_absent(
+                p,
+                parsed_from_version(question, question.current_version, names, question.tags.all()),
+            )
 
 
 def _link_media(r: _Resolver, pairs: list[tuple[ParsedQuestion, QuestionVersion]]) -> None:
