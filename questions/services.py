@@ -29,6 +29,7 @@ from questions.formats.common import (
     MEDIA_REF,
     ImportFile,
     ImportProblem,
+    ParseContext,
     ParsedQuestion,
     fill_absent,
 )
@@ -61,13 +62,21 @@ class ImportSummary:
     new: int
     new_versions: int
     unchanged: int
+    warnings: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
         return self.new + self.new_versions + self.unchanged
 
-    def as_dict(self) -> dict[str, int]:
-        return {"new": self.new, "new_versions": self.new_versions, "unchanged": self.unchanged}
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "new": self.new,
+            "new_versions": self.new_versions,
+            "unchanged": self.unchanged,
+        }
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
+        return data
 
     def __str__(self) -> str:
         return (
@@ -95,12 +104,32 @@ class Preview:
     problems: list[ImportProblem]
     unsupported: list[ImportProblem]
     sample: list[ParsedQuestion] = field(default_factory=list)
+    warnings: list[ImportProblem] = field(default_factory=list)
 
 
-def import_preview(*, files: Iterable[ImportFile], format: str = "auto", limit: int = 5) -> Preview:
-    """Parse and check an upload without writing anything."""
-    result = scan(files, format=format, context=outline(), sample=limit)
-    return Preview(result.count, result.problems, result.unsupported, result.sample)
+def _context(column_map: dict[str, str] | None) -> ParseContext:
+    context = outline()
+    if column_map:
+        context.column_map = dict(column_map)
+    return context
+
+
+def import_preview(
+    *,
+    files: Iterable[ImportFile],
+    format: str = "auto",
+    limit: int = 5,
+    column_map: dict[str, str] | None = None,
+) -> Preview:
+    """Parse and check an upload without writing anything.
+
+    `column_map` maps a spreadsheet's headers to our column names ("" ignores a column), for a
+    column-mapping step; headers it leaves out go through the usual aliases.
+    """
+    result = scan(files, format=format, context=_context(column_map), sample=limit)
+    return Preview(
+        result.count, result.problems, result.unsupported, result.sample, result.warnings
+    )
 
 
 # --- staged uploads -------------------------------------------------------------------------
@@ -321,12 +350,13 @@ def questions_import(
     now: datetime,
     progress: Progress | None = None,
     dry_run: bool = False,
+    column_map: dict[str, str] | None = None,
 ) -> ImportSummary:
     """Import every question of the upload, or nothing: raises ImportRejected on any problem.
 
     With `dry_run` the upload is checked and counted against the bank, and nothing is written.
     """
-    result = scan(files, format=format, context=outline(), keep=True)
+    result = scan(files, format=format, context=_context(column_map), keep=True)
     try:
         problems = list(result.problems)
         unsupported = [] if skip_unsupported else list(result.unsupported)
@@ -348,7 +378,7 @@ def questions_import(
                     progress(done, result.count)
     finally:
         result.close()
-    return ImportSummary(**counts)
+    return ImportSummary(**counts, warnings=tuple(str(w) for w in result.warnings))
 
 
 def _batches(items: Iterator[ParsedQuestion], size: int) -> Iterator[list[ParsedQuestion]]:

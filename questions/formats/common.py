@@ -88,7 +88,8 @@ class ImportFile:
 class ImportProblem:
     origin: str
     message: str
-    # "error" stops the import; "unsupported" names a question type we cannot take.
+    # "error" stops the import; "unsupported" names a question type we cannot take; "warning"
+    # is shown and stops nothing.
     kind: str = "error"
 
     def __str__(self) -> str:
