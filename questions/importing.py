@@ -15,7 +15,7 @@ from typing import IO
 
 from django.utils.text import slugify
 
-from questions.formats import IMPORT_FORMATS, PARSERS, detect
+from questions.formats import IMPORT_FORMATS, PARSERS, SPREADSHEETS, detect, identify
 from questions.formats.common import (
     MAX_FILE_BYTES,
     MAX_MEDIA_BYTES,
@@ -78,6 +78,18 @@ def _expand(
     if size > MAX_FILE_BYTES:
         yield ImportProblem(f"{file.name}:1", f"file is {size} bytes (limit {MAX_FILE_BYTES})")
         return
+    if fmt in {"auto", "csv", *SPREADSHEETS}:
+        kind, refusal = identify(file)
+        if refusal:
+            yield ImportProblem(f"{file.name}:1", refusal)
+            return
+        if kind is not None:
+            # A spreadsheet chosen as "csv" is still read as the spreadsheet it is.
+            yield file, kind
+            return
+        if fmt in SPREADSHEETS:
+            yield ImportProblem(f"{file.name}:1", f"not an .{fmt} spreadsheet")
+            return
     if is_zip(file.head(4)) and fmt in {"auto", "qti"}:
         try:
             members = read_zip(file)
@@ -284,6 +296,8 @@ class Scan:
     count: int = 0
     problems: list[ImportProblem] = field(default_factory=list)
     unsupported: list[ImportProblem] = field(default_factory=list)
+    # Not errors: what was done that the instructor should know (a repeated name renamed).
+    warnings: list[ImportProblem] = field(default_factory=list)
     sample: list[ParsedQuestion] = field(default_factory=list)
     spool: IO[bytes] | None = None
 
@@ -328,6 +342,23 @@ def scan(
                 bucket.append(item)
             continue
         first = seen.get(item.external_id)
+        if first is not None and item.id_is_name:
+            # Moodle names are labels, not ids: real exports repeat them (Moodle's own GIFT
+            # fixture has two "2-08 TSL"). The same file always derives the same ids.
+            name, n = item.external_id, 2
+            while f"{name} ({n})" in seen:
+                n += 1
+            item.external_id = f"{name} ({n})"[:200]
+            if len(result.warnings) < MAX_PROBLEMS:
+                result.warnings.append(
+                    ImportProblem(
+                        item.origin,
+                        f"the name {name!r} is also used at {first}: "
+                        f"imported as {item.external_id!r}",
+                        "warning",
+                    )
+                )
+            first = seen.get(item.external_id)
         if first is not None:
             result.problems.append(
                 ImportProblem(

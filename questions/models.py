@@ -1,9 +1,39 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Func, TextField, Value
+from django.db.models.functions import Cast
 from django.urls import reverse
+
+SEARCH_CONFIG = "english"
+
+
+def _search_document() -> SearchVector:
+    """Stem (weight A), option texts (B) and explanation (C). PostgreSQL's parser reads HTML
+    tags and entities as tokens it does not index, so "39&nbsp;weeks" is "39 weeks"."""
+    option_texts = Func(
+        F("options"),
+        Value("$[*].text", output_field=TextField()),
+        function="jsonb_path_query_array",
+        output_field=models.JSONField(),
+    )
+    # jsonb's text form escapes quotes (src=\"...\"), which would hide tags from the parser.
+    options = Func(
+        Cast(option_texts, TextField()),
+        Value('\\"', output_field=TextField()),
+        Value('"', output_field=TextField()),
+        function="replace",
+        output_field=TextField(),
+    )
+    return (
+        SearchVector("stem_html", weight="A", config=SEARCH_CONFIG)
+        + SearchVector(options, weight="B", config=SEARCH_CONFIG)
+        + SearchVector("explanation_html", weight="C", config=SEARCH_CONFIG)
+    )
 
 
 class Bank(models.Model):
@@ -131,10 +161,15 @@ class QuestionVersion(models.Model):
     # The files this version's HTML shows: the media view serves a file only to someone who may
     # see a question using it, so the relation is explicit rather than read back from the HTML.
     media = models.ManyToManyField("Media", related_name="versions", blank=True)
+    # Full-text search over the words the examinee reads (questions/selectors.py searches it).
+    search_vector = models.GeneratedField(
+        expression=_search_document(), output_field=SearchVectorField(), db_persist=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["question", "number"]
+        indexes = [GinIndex(fields=["search_vector"], name="version_search_gin")]
         constraints = [
             models.UniqueConstraint(fields=["question", "number"], name="version_number"),
             models.CheckConstraint(condition=models.Q(number__gte=1), name="version_number_pos"),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db.models import Count, F, Func, Prefetch, Q, QuerySet, TextField, Value
 
-from questions.models import Bank, ImportJob, Question, QuestionVersion, Tag
+from questions.models import SEARCH_CONFIG, Bank, ImportJob, Question, QuestionVersion, Tag
+from questions.text import MARK_START, MARK_STOP
 
 STATUS_ACTIVE = "active"
 STATUS_RETIRED = "retired"
@@ -46,15 +48,34 @@ class BankCounts:
 def bank_questions(
     *, bank: Bank, text: str = "", tag: Tag | None = None, status: str = ""
 ) -> QuerySet[Question]:
-    """The bank's questions matching a stem search, a tag and a status, ready for a table.
+    """The bank's questions matching a search, a tag and a status, ready for a table.
 
-    Tags come in one prefetch and the current version in the same row, so a page costs the
-    same number of queries whatever its size.
+    The search is PostgreSQL full-text search over the current version's stem, option texts
+    and explanation (or a part of the external id), best matches first; each row then has
+    `search_rank` and `search_headline` (plain text with matches between MARK_START and
+    MARK_STOP: render it with the `search_highlight` filter). Tags come in one prefetch and the
+    current version in the same row, so a page costs the same number of queries whatever its
+    size.
     """
     qs = Question.objects.filter(bank=bank)
+    text = text.strip()
     if text:
-        qs = qs.filter(
-            Q(current_version__stem_html__icontains=text) | Q(external_id__icontains=text)
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        qs = (
+            qs.filter(Q(current_version__search_vector=query) | Q(external_id__icontains=text))
+            .annotate(
+                search_rank=SearchRank(F("current_version__search_vector"), query),
+                search_headline=SearchHeadline(
+                    _stem_text(),
+                    query,
+                    config=SEARCH_CONFIG,
+                    start_sel=MARK_START,
+                    stop_sel=MARK_STOP,
+                    max_words=30,
+                    min_words=12,
+                ),
+            )
+            .order_by(F("search_rank").desc(nulls_last=True), "external_id")
         )
     if tag is not None:
         qs = qs.filter(tags=tag)
@@ -62,10 +83,21 @@ def bank_questions(
         qs = qs.filter(is_retired=False)
     elif status == STATUS_RETIRED:
         qs = qs.filter(is_retired=True)
-    return (
-        qs.select_related("current_version", "item_set")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("kind", "name")))
-        .order_by("external_id")
+    qs = qs.select_related("current_version", "item_set").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("kind", "name"))
+    )
+    return qs if text else qs.order_by("external_id")
+
+
+def _stem_text() -> Func:
+    """The current stem without tags, for headlines (entities are decoded when rendered)."""
+    return Func(
+        F("current_version__stem_html"),
+        Value("<[^>]*>", output_field=TextField()),
+        Value(" ", output_field=TextField()),
+        Value("g", output_field=TextField()),
+        function="regexp_replace",
+        output_field=TextField(),
     )
 
 

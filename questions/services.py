@@ -25,7 +25,14 @@ from django.db.models import Max
 from django.urls import reverse
 
 from questions.formats import BINARY_EXPORTS, EXPORT_FORMATS, WRITERS
-from questions.formats.common import MEDIA_REF, ImportFile, ImportProblem, ParsedQuestion
+from questions.formats.common import (
+    MEDIA_REF,
+    ImportFile,
+    ImportProblem,
+    ParseContext,
+    ParsedQuestion,
+    fill_absent,
+)
 from questions.importing import content_hash, finalize, outline, scan
 from questions.models import Bank, ImportJob, ItemSet, Media, Question, QuestionVersion, Tag
 
@@ -55,13 +62,21 @@ class ImportSummary:
     new: int
     new_versions: int
     unchanged: int
+    warnings: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
         return self.new + self.new_versions + self.unchanged
 
-    def as_dict(self) -> dict[str, int]:
-        return {"new": self.new, "new_versions": self.new_versions, "unchanged": self.unchanged}
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "new": self.new,
+            "new_versions": self.new_versions,
+            "unchanged": self.unchanged,
+        }
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
+        return data
 
     def __str__(self) -> str:
         return (
@@ -89,12 +104,32 @@ class Preview:
     problems: list[ImportProblem]
     unsupported: list[ImportProblem]
     sample: list[ParsedQuestion] = field(default_factory=list)
+    warnings: list[ImportProblem] = field(default_factory=list)
 
 
-def import_preview(*, files: Iterable[ImportFile], format: str = "auto", limit: int = 5) -> Preview:
-    """Parse and check an upload without writing anything."""
-    result = scan(files, format=format, context=outline(), sample=limit)
-    return Preview(result.count, result.problems, result.unsupported, result.sample)
+def _context(column_map: dict[str, str] | None) -> ParseContext:
+    context = outline()
+    if column_map:
+        context.column_map = dict(column_map)
+    return context
+
+
+def import_preview(
+    *,
+    files: Iterable[ImportFile],
+    format: str = "auto",
+    limit: int = 5,
+    column_map: dict[str, str] | None = None,
+) -> Preview:
+    """Parse and check an upload without writing anything.
+
+    `column_map` maps a spreadsheet's headers to our column names ("" ignores a column), for a
+    column-mapping step; headers it leaves out go through the usual aliases.
+    """
+    result = scan(files, format=format, context=_context(column_map), sample=limit)
+    return Preview(
+        result.count, result.problems, result.unsupported, result.sample, result.warnings
+    )
 
 
 # --- staged uploads -------------------------------------------------------------------------
@@ -311,12 +346,13 @@ def questions_import(
     now: datetime,
     progress: Progress | None = None,
     dry_run: bool = False,
+    column_map: dict[str, str] | None = None,
 ) -> ImportSummary:
     """Import every question of the upload, or nothing: raises ImportRejected on any problem.
 
     With `dry_run` the upload is checked and counted against the bank, and nothing is written.
     """
-    result = scan(files, format=format, context=outline(), keep=True)
+    result = scan(files, format=format, context=_context(column_map), keep=True)
     try:
         problems = list(result.problems)
         unsupported = [] if skip_unsupported else list(result.unsupported)
@@ -338,7 +374,7 @@ def questions_import(
                     progress(done, result.count)
     finally:
         result.close()
-    return ImportSummary(**counts)
+    return ImportSummary(**counts, warnings=tuple(str(w) for w in result.warnings))
 
 
 def _batches(items: Iterator[ParsedQuestion], size: int) -> Iterator[list[ParsedQuestion]]:
@@ -363,6 +399,7 @@ def _write_batch(
                 bank=r.bank, external_id__in=[p.external_id for p in batch]
             ).select_related("current_version")
         }
+    _keep_absent_fields(r.bank, batch, existing)
     digests = {p.external_id: content_hash(p) for p in batch}
     new: list[ParsedQuestion] = []
     changed: list[tuple[ParsedQuestion, Question]] = []
@@ -408,6 +445,30 @@ def _write_batch(
     _point_at_versions([q for _, q in pairs])
     through.objects.bulk_create(links, ignore_conflicts=True)
     _link_media(r, [(p, version) for (p, _), version in zip(pairs, versions, strict=True)])
+
+
+def _keep_absent_fields(
+    bank: Bank, batch: list[ParsedQuestion], existing: dict[str, Question]
+) -> None:
+    """A file that cannot express a field (Aiken has no tags) keeps the stored value of it."""
+    wanted = [p for p in batch if p.absent and p.external_id in existing]
+    if not wanted:
+        return
+    stored = (
+        Question.objects.filter(pk__in=[existing[p.external_id].pk for p in wanted])
+        .exclude(current_version=None)
+        .select_related("current_version", "item_set")
+        .prefetch_related("tags")
+    )
+    by_id = {q.external_id: q for q in stored}
+    names = _MediaNames(bank)
+    for p in wanted:
+        question = by_id.get(p.external_id)
+        if question is not None:
+            fill_absent(
+                p,
+                parsed_from_version(question, question.current_version, names, question.tags.all()),
+            )
 
 
 def _link_media(r: _Resolver, pairs: list[tuple[ParsedQuestion, QuestionVersion]]) -> None:

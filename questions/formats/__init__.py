@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
-from questions.formats import aiken, csvfmt, gift, medqa, mockboard, moodlexml, qti
+import io
+import zipfile
+
+from questions.formats import aiken, csvfmt, gift, medqa, mockboard, moodlexml, qti, workbook
 from questions.formats.common import ImportFile, decode_text, is_zip
 
 PARSERS = {
@@ -16,7 +19,10 @@ PARSERS = {
     "aiken": aiken.parse,
     "qti": qti.parse,
     "medqa": medqa.parse,
+    "xlsx": workbook.parse_xlsx,
+    "ods": workbook.parse_ods,
 }
+SPREADSHEETS = {"xlsx", "ods"}
 IMPORT_FORMATS = ("auto", *PARSERS)
 # Writers: text formats take a text stream, "qti" a binary one (a zip).
 WRITERS = {
@@ -37,11 +43,61 @@ _EXTENSIONS = {
 }
 
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SAVE_AS = "save the questions as CSV, .xlsx, .ods, Moodle XML, GIFT, Aiken, QTI or JSON"
+_OFFICE_PARTS = {
+    "word/document.xml": "a Word document (.docx)",
+    "ppt/presentation.xml": "a PowerPoint presentation (.pptx)",
+}
+
+
+def identify(file: ImportFile) -> tuple[str | None, str | None]:
+    """A spreadsheet's format ("xlsx", "ods"), or a refusal for a file no parser reads.
+
+    (None, None) means "not a container we know": the text sniffing in `detect` decides.
+    Office files are zips and would otherwise be unpacked and fed to the QTI or XML parsers,
+    which then report confusing errors about <assessmentItem>.
+    """
+    head = file.head(8)
+    name = file.name.lower()
+    if head.startswith(_OLE2):
+        return None, (
+            "an old binary Office file (.xls or .doc) is not read: open it and save it as "
+            f".xlsx or CSV ({_SAVE_AS})"
+        )
+    if head.startswith(b"%PDF"):
+        return None, f"a PDF document holds no questions Mockboard can read ({_SAVE_AS})"
+    if not is_zip(head):
+        if name.endswith((".xlsx", ".xlsm", ".ods")):
+            return None, "named as a spreadsheet but is not one (an .xlsx or .ods file is a zip)"
+        return None, None
+    try:
+        with zipfile.ZipFile(file.path or io.BytesIO(file.data)) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype")[:200] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError, KeyError):
+        return None, None
+    if "xl/workbook.xml" in names:
+        return "xlsx", None
+    if mimetype.strip() == workbook.ODS_MIMETYPE:
+        return "ods", None
+    for part, what in _OFFICE_PARTS.items():
+        if part in names:
+            return None, f"{what} holds no questions Mockboard can read ({_SAVE_AS})"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
+        return (
+            None,
+            f"an OpenDocument {mimetype.decode(errors='replace').rsplit('.', 1)[-1]} file holds no questions Mockboard can read ({_SAVE_AS})",
+        )
+    return None, None
+
+
 def detect(file: ImportFile) -> str | None:
     """The format of a file, or None when neither its name nor its content tells."""
     head = file.head(20001)
     if is_zip(head):
-        return "qti"
+        kind, _ = identify(file)
+        return kind or "qti"
     name = file.name.lower()
     for ext, fmt in _EXTENSIONS.items():
         if name.endswith(ext) and fmt != "qti":

@@ -16,6 +16,19 @@ from questions.formats.common import (
     text_to_html,
 )
 
+# Aiken has a stem, options and a key, nothing more: a re-import keeps the rest.
+NOT_EXPRESSED = frozenset(
+    {
+        "explanation_html",
+        "option_explanations",
+        "objective_html",
+        "difficulty",
+        "source",
+        "licence",
+        "item_set",
+        "tags",
+    }
+)
 OPTION = re.compile(r"^([A-Z])[.)]\s+(.*\S)\s*$")
 ANSWER = re.compile(r"^ANSWER:\s*(\S*)\s*$", re.IGNORECASE)
 
@@ -77,6 +90,7 @@ def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
                         key_index=key,
                         key_label=label,
                         origin=origin,
+                        absent=NOT_EXPRESSED,
                     )
             stem_lines, options, start = [], [], 0
         elif option and stem_lines:

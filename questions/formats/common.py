@@ -19,7 +19,7 @@ import unicodedata
 import xml.etree.ElementTree as ET  # noqa: S405 - only for building trees; parsing goes through defusedxml
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,7 +88,8 @@ class ImportFile:
 class ImportProblem:
     origin: str
     message: str
-    # "error" stops the import; "unsupported" names a question type we cannot take.
+    # "error" stops the import; "unsupported" names a question type we cannot take; "warning"
+    # is shown and stops nothing.
     kind: str = "error"
 
     def __str__(self) -> str:
@@ -115,6 +116,12 @@ class ParsedQuestion:
     tag_names: dict[str, str] = field(default_factory=dict)
     # The key as the file wrote it (a letter, a number, an identifier), for messages.
     key_label: str = ""
+    # Fields this question's file could not express (see ABSENT_FIELDS): re-importing it into
+    # a bank keeps the stored values of these fields instead of clearing them.
+    absent: frozenset[str] = frozenset()
+    # The external id is a display name (Moodle <name>, GIFT ::title::), not an id: a repeated
+    # one within an upload gets a derived id instead of a refusal.
+    id_is_name: bool = False
 
     def add_tag(self, kind: str, text: str) -> None:
         slug = tag_slug(text)
@@ -127,6 +134,161 @@ class ParsedQuestion:
             self.tag_names.setdefault(f"{kind}:{slug}", text.strip()[:200])
 
 
+# What `ParsedQuestion.absent` may name. "option_explanations" keeps each option's explanation
+# where the option's text is unchanged; "tags:<kind>" keeps one kind of tag.
+ABSENT_FIELDS = frozenset(
+    {
+        "explanation_html",
+        "option_explanations",
+        "objective_html",
+        "difficulty",
+        "source",
+        "licence",
+        "item_set",
+        "tags",
+        *(f"tags:{kind}" for kind in ("discipline", "system", "task", "topic")),
+    }
+)
+# The fields formats without a place of their own carry in a metadata block (a Moodle XML
+# comment, a GIFT comment line, a QTI manifest's <metadata>), as METADATA_KEY JSON.
+METADATA_KEY = "mockboard"
+METADATA_FIELDS = ("objective_html", "difficulty", "source", "licence", "item_set", "tags")
+
+
+def metadata_of(q: ParsedQuestion, fields: Iterable[str] = METADATA_FIELDS) -> dict[str, Any]:
+    """The metadata block of a question: what its format has no place for."""
+    data: dict[str, Any] = {}
+    for name in fields:
+        if name == "objective_html":
+            data["objective"] = q.objective_html
+        elif name == "tags":
+            data["tags"] = {kind: list(q.tags.get(kind, [])) for kind in TAG_KINDS}
+        elif name == "item_set":
+            data["item_set"] = (
+                None
+                if not q.item_set
+                else {
+                    "id": q.item_set["external_id"],
+                    "kind": q.item_set["kind"],
+                    "position": q.item_set["position"],
+                    "stimulus": q.item_set.get("stimulus_html", ""),
+                }
+            )
+        else:
+            data[name] = getattr(q, name)
+    return data
+
+
+def metadata_json(q: ParsedQuestion, fields: Iterable[str] = METADATA_FIELDS) -> str:
+    """One line of JSON that is also safe inside an XML comment (no "--") and a GIFT line."""
+    text = json.dumps(metadata_of(q, fields), ensure_ascii=True, sort_keys=True)
+    return text.replace("--", "-\\u002d")
+
+
+def apply_metadata(q: ParsedQuestion, text: str) -> tuple[set[str], str | None]:
+    """Set the fields a metadata block gives; the fields it gave, or an error message."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return set(), f"unreadable {METADATA_KEY} metadata ({getattr(exc, 'msg', exc)})"
+    if not isinstance(data, dict):
+        return set(), f"{METADATA_KEY} metadata must be a JSON object"
+    given: set[str] = set()
+
+    def text_of(name: str) -> str | None:
+        value = data.get(name)
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else None
+
+    for key, attr in (
+        ("objective", "objective_html"),
+        ("source", "source"),
+        ("licence", "licence"),
+    ):
+        if key in data:
+            value = text_of(key)
+            if value is None:
+                return given, f"metadata {key!r} must be a string"
+            setattr(q, attr, value)
+            given.add(attr)
+    if "difficulty" in data:
+        value = data["difficulty"]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return given, "metadata 'difficulty' must be a number from 0 to 1"
+        q.difficulty = None if value is None else float(value)
+        given.add("difficulty")
+    if "tags" in data:
+        tags = data["tags"]
+        if not isinstance(tags, dict) or not all(
+            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in tags.values()
+        ):
+            return given, "metadata 'tags' must be an object of lists of strings"
+        q.tags = {}
+        for kind, values in tags.items():
+            for value in values:
+                q.add_tag(kind, value)
+        given.add("tags")
+    if "item_set" in data:
+        item_set = data["item_set"]
+        if item_set is None:
+            q.item_set = None
+        elif isinstance(item_set, dict) and isinstance(item_set.get("id"), str):
+            position = item_set.get("position", 1)
+            if isinstance(position, bool) or not isinstance(position, int):
+                return given, "metadata item_set 'position' must be a whole number"
+            q.item_set = {
+                "external_id": item_set["id"],
+                "kind": str(item_set.get("kind") or "sequential"),
+                "position": position,
+                "stimulus_html": str(item_set.get("stimulus") or ""),
+            }
+        else:
+            return given, "metadata 'item_set' must be null or an object with an 'id'"
+        given.add("item_set")
+    return given, None
+
+
+def fill_absent(q: ParsedQuestion, previous: ParsedQuestion) -> None:
+    """Keep `previous`'s values of the fields `q`'s file could not express.
+
+    `previous` is the stored question as parsed_from_version gives it; the files its kept HTML
+    shows are added to `q.media` so the content hash and the media links stay the same.
+    """
+    if not q.absent:
+        return
+    kept_html: list[str] = []
+    for name in ("explanation_html", "objective_html"):
+        if name in q.absent:
+            setattr(q, name, getattr(previous, name))
+            kept_html.append(getattr(previous, name))
+    for name in ("difficulty", "source", "licence"):
+        if name in q.absent:
+            setattr(q, name, getattr(previous, name))
+    if "option_explanations" in q.absent:
+        before = {o.get("text", ""): o.get("explanation", "") for o in previous.options}
+        for option in q.options:
+            if not option.get("explanation") and option.get("text", "") in before:
+                option["explanation"] = before[option["text"]]
+                kept_html.append(option["explanation"])
+    if "item_set" in q.absent:
+        q.item_set = dict(previous.item_set) if previous.item_set else None
+        if q.item_set:
+            kept_html.append(q.item_set.get("stimulus_html", ""))
+    kinds = TAG_KINDS if "tags" in q.absent else [k for k in TAG_KINDS if f"tags:{k}" in q.absent]
+    for kind in kinds:
+        if previous.tags.get(kind):
+            q.tags[kind] = list(previous.tags[kind])
+        else:
+            q.tags.pop(kind, None)
+    wanted: set[str] = set()
+    for value in kept_html:
+        wanted |= media_refs(value)
+    have = {name for name, _, _ in q.media}
+    q.media.extend(m for m in previous.media if m[0] in wanted and m[0] not in have)
+    q.absent = frozenset()
+
+
 @dataclass
 class ParseContext:
     """What a parser may know beyond the file: the shared outline's discipline/system slugs."""
@@ -137,6 +299,9 @@ class ParseContext:
     # Bytes handed to parsers so far, after unpacking archives (nested ones too): one budget
     # for the whole upload, so a zip of zips cannot expand past MAX_ARCHIVE_TOTAL_BYTES.
     expanded_bytes: int = 0
+    # For spreadsheets: the file's header -> one of our column names ("" ignores the column),
+    # as a column-mapping step chose; headers it does not name go through the usual aliases.
+    column_map: dict[str, str] = field(default_factory=dict)
 
     def charge(self, size: int) -> None:
         self.expanded_bytes += size
@@ -470,8 +635,8 @@ def decode_or_problem(file: ImportFile) -> tuple[str | None, ImportProblem | Non
 class _LineTreeBuilder(ET.TreeBuilder):
     """A tree builder that remembers the source line of every element."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, insert_comments: bool = False) -> None:
+        super().__init__(insert_comments=insert_comments)
         self.lines: dict[int, int] = {}
         self.parser: DefusedXMLParser | None = None
 
@@ -498,9 +663,12 @@ class XmlDoc:
         return self.lines.get(id(element), 1)
 
 
-def parse_xml(data: bytes) -> XmlDoc:
-    """Parse with defusedxml: entity declarations and external references are refused."""
-    builder = _LineTreeBuilder()
+def parse_xml(data: bytes, *, comments: bool = False) -> XmlDoc:
+    """Parse with defusedxml: entity declarations and external references are refused.
+
+    With `comments`, comments are kept as ET.Comment elements (Moodle XML's metadata block).
+    """
+    builder = _LineTreeBuilder(insert_comments=comments)
     parser = DefusedXMLParser(
         target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True
     )

@@ -6,10 +6,11 @@ import csv
 import dataclasses
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 from questions.formats import spreadsheet
+from questions.formats.aiken import external_id_for
 from questions.formats.common import (
     LETTERS,
     TAG_KINDS,
@@ -40,9 +41,83 @@ KNOWN = set(BASE_COLUMNS) | set(EXTRA_COLUMNS) | set(OPTION_COLUMNS) | set(EXPLA
 TAG_SPLIT = re.compile(r"\s*[;|]\s*")
 
 
+# Headers as people write them, after `normalize_header`, to our column names. A spreadsheet
+# made by hand says "Question", "A" ... "E" and "Answer"; ours says stem, option_a and key.
+_OPTION_WORDS = ("option", "choice", "answer", "opt", "alternative", "distractor")
+_EXPLANATION_WORDS = ("explanation", "feedback", "rationale")
+
+
+def normalize_header(header: str) -> str:
+    text = re.sub(r"[\s_\-.:/()\[\]#]+", " ", header.strip().lstrip("\ufeff").lower())
+    return " ".join(text.split())
+
+
+def _aliases() -> dict[str, str]:
+    table: dict[str, list[str]] = {
+        "external_id": ["id", "question id", "qid", "item id", "identifier", "external id"],
+        "stem": ["question", "question text", "question stem", "prompt", "vignette", "text"],
+        "key": [
+            "answer",
+            "correct",
+            "correct answer",
+            "correct option",
+            "correct choice",
+            "correct response",
+            "right answer",
+            "answer key",
+            "solution",
+        ],
+        "explanation": ["rationale", "feedback", "general feedback", "answer explanation"],
+        "objective": ["learning objective", "educational objective", "objectives"],
+        "discipline": ["disciplines", "subject"],
+        "system": ["systems", "organ system"],
+        "task": ["tasks", "physician task"],
+        "topic": ["topics", "category", "categories", "tags"],
+        "licence": ["license"],
+        "item_set_stimulus": ["stimulus"],
+    }
+    aliases = {normalize_header(c): c for c in KNOWN}
+    for column, names in table.items():
+        for name in names:
+            aliases[normalize_header(name)] = column
+    for i, upper in enumerate(LETTERS):
+        low = upper.lower()
+        option, explanation = OPTION_COLUMNS[i], EXPLANATION_COLUMNS[i]
+        aliases[low] = option
+        for word in _OPTION_WORDS:
+            aliases[f"{word} {low}"] = option
+            aliases[f"{word} {i + 1}"] = option
+        for word in _EXPLANATION_WORDS:
+            aliases[f"{word} {low}"] = explanation
+            aliases[f"option {low} {word}"] = explanation
+            aliases[f"choice {low} {word}"] = explanation
+    return aliases
+
+
+ALIASES = _aliases()
+_KEY_LABEL = re.compile(r"^\(?([A-Za-z])[).]?$")
+
+
+def column_for(header: str, column_map: dict[str, str] | None = None) -> str | None:
+    """Our column for a header: an explicit mapping first, then aliases; "" means ignore it."""
+    if column_map:
+        for given, target in column_map.items():
+            if normalize_header(given) == normalize_header(header):
+                return target
+    return ALIASES.get(normalize_header(header))
+
+
 def sniff(text: str) -> bool:
-    header = text.lstrip("\ufeff").split("\n", 1)[0].lower()
-    return "stem" in header and "option_a" in header and ("," in header or ";" in header)
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    if "," not in first and ";" not in first:
+        return False
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        header = next(csv.reader([first], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return False
+    columns = {column_for(h) for h in header}
+    return {"stem", "option_a", "key"} <= columns
 
 
 def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
@@ -56,44 +131,120 @@ def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        yield ImportProblem(f"{file.name}:1", f"unreadable CSV header ({exc})")
+
+    def rows() -> Iterator[tuple[int, list[str]] | ImportProblem]:
+        previous_end = 0
+        while True:
+            start = previous_end + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                what = "header" if start == 1 else "row"
+                yield ImportProblem(f"{file.name}:{start}", f"unreadable CSV {what} ({exc})")
+                return
+            previous_end = reader.line_num
+            yield start, row
+
+    yield from parse_rows(file.name, rows(), ctx)
+
+
+def parse_rows(
+    name: str, rows: Iterable[tuple[int, list[str]] | ImportProblem], ctx: ParseContext
+) -> Parsed:
+    """Questions from a header row and one row per question: CSV and spreadsheets alike."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        yield ImportProblem(f"{name}:1", "the file is empty")
         return
-    columns = [h.strip().lower() for h in header]
-    unknown = [c for c in columns if c and c not in KNOWN]
-    if unknown:
-        yield ImportProblem(f"{file.name}:1", f"unknown column(s): {', '.join(unknown)}")
+    if isinstance(first, ImportProblem):
+        yield first
         return
-    missing = [c for c in ("external_id", "stem", "key", "option_a") if c not in columns]
-    if missing:
-        yield ImportProblem(f"{file.name}:1", f"missing column(s): {', '.join(missing)}")
+    line, header = first
+    origin = f"{name}:{line}"
+    mapping = ctx.column_map or {}
+    bad_targets = sorted({t for t in mapping.values() if t and t not in KNOWN})
+    if bad_targets:
+        yield ImportProblem("column mapping", f"unknown target column(s): {', '.join(bad_targets)}")
         return
-    previous_end = reader.line_num
-    while True:
-        start = previous_end + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield ImportProblem(f"{file.name}:{start}", f"unreadable CSV row ({exc})")
-            return
-        previous_end = reader.line_num
-        if not any(cell.strip() for cell in row):
+    columns: list[str | None] = []
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    for raw in header:
+        text = str(raw).strip()
+        if not text:
+            columns.append(None)
             continue
-        origin = f"{file.name}:{start}"
-        if len(row) > len(columns):
+        column = column_for(text, mapping)
+        if column is None:
+            unknown.append(text)
+        elif column and column in seen:
+            yield ImportProblem(origin, f"columns {seen[column]!r} and {text!r} both give {column}")
+            return
+        elif column:
+            seen[column] = text
+        columns.append(column or None)
+    if unknown:
+        yield ImportProblem(origin, f"unknown column(s): {', '.join(unknown)}")
+        return
+    missing = [c for c in ("stem", "key", "option_a") if c not in seen]
+    if missing:
+        yield ImportProblem(origin, f"missing column(s): {', '.join(missing)}")
+        return
+    absent = _absent(set(seen))
+    for entry in rows:
+        if isinstance(entry, ImportProblem):
+            yield entry
+            return
+        line, row = entry
+        if not any(str(cell).strip() for cell in row):
+            continue
+        origin = f"{name}:{line}"
+        if len(row) > len(columns) and any(str(c).strip() for c in row[len(columns) :]):
             yield ImportProblem(
                 origin, f"{len(row)} cells but the header has {len(columns)} columns"
             )
             continue
-        cells = dict(zip(columns, row, strict=False))
-        yield from _row(cells, origin)
+        cells = {c: str(v) for c, v in zip(columns, row, strict=False) if c}
+        yield from _row(cells, origin, absent)
 
 
-def _row(cells: dict[str, str], origin: str) -> Parsed:
+def _absent(present: set[str]) -> frozenset[str]:
+    """The fields a file without some columns cannot express: a re-import keeps them."""
+    absent = {
+        field
+        for column, field in (
+            ("explanation", "explanation_html"),
+            ("objective", "objective_html"),
+            ("difficulty", "difficulty"),
+            ("source", "source"),
+            ("licence", "licence"),
+            ("item_set", "item_set"),
+        )
+        if column not in present
+    }
+    if not present & set(EXPLANATION_COLUMNS):
+        absent.add("option_explanations")
+    absent |= {f"tags:{kind}" for kind in TAG_KINDS if kind not in present}
+    return frozenset(absent)
+
+
+def _key_index(key: str, options: list[dict[str, str]]) -> int:
+    """A letter ("B", "b)", "(B)"), a number from 1, or the text of the right option."""
+    found = _KEY_LABEL.match(key)
+    if found:
+        return LETTERS.index(found.group(1).upper())
+    if key.isdigit() and 1 <= int(key) <= len(options):
+        return int(key) - 1
+    texts = [o["text"].strip().casefold() for o in options]
+    if key.casefold() in texts and texts.count(key.casefold()) == 1:
+        return texts.index(key.casefold())
+    return -1
+
+
+def _row(cells: dict[str, str], origin: str, absent: frozenset[str] = frozenset()) -> Parsed:
     def get(name: str) -> str:
         return formula_unescape((cells.get(name) or "").strip())
 
@@ -107,16 +258,20 @@ def _row(cells: dict[str, str], origin: str) -> Parsed:
         source=get("source"),
         licence=get("licence"),
         origin=origin,
+        absent=absent,
     )
+    if "external_id" not in cells:
+        # A sheet without ids: a question is known by its wording, as in Aiken.
+        q.external_id = external_id_for("csv", q.stem_html) if q.stem_html else ""
     last = max((i for i, col in enumerate(OPTION_COLUMNS) if get(col)), default=-1)
     for i in range(last + 1):
         q.options.append(
             {"text": get(OPTION_COLUMNS[i]), "explanation": get(EXPLANATION_COLUMNS[i])}
         )
-    key = get("key").upper()
+    key = get("key")
     if key:
-        q.key_label = key
-        q.key_index = LETTERS.index(key) if len(key) == 1 and key in LETTERS else -1
+        q.key_label = key.upper() if len(key) <= 3 else key[:40]
+        q.key_index = _key_index(key, q.options)
     for kind in TAG_KINDS:
         for value in TAG_SPLIT.split(get(kind)):
             if value:

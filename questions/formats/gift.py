@@ -18,14 +18,22 @@ import markdown as md
 from questions.formats import csvfmt
 from questions.formats.aiken import external_id_for
 from questions.formats.common import (
+    METADATA_KEY,
     ImportFile,
     ImportProblem,
     ParseContext,
     Parsed,
     ParsedQuestion,
+    apply_metadata,
     decode_or_problem,
+    metadata_json,
     text_to_html,
 )
+
+# What GIFT has no syntax for; our exports carry them in a `// mockboard: {json}` comment line,
+# which Moodle skips like any comment.
+_NOT_EXPRESSED = frozenset({"objective_html", "difficulty", "source", "licence", "item_set"})
+_METADATA = re.compile(rf"^\s*//\s*{METADATA_KEY}:(.*)$")
 
 _ESCAPE = re.compile(r"\\([~=#{}:n\\])")
 _FORMAT = re.compile(r"^\[(html|markdown|plain|moodle)\]", re.IGNORECASE)
@@ -89,8 +97,12 @@ def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
         return
     category: list[str] = []
     block: list[tuple[int, str]] = []
+    metadata: tuple[int, str] | None = None
     for number, line in enumerate([*text.splitlines(), ""], start=1):
         if line.lstrip().startswith("//"):
+            found = _METADATA.match(line)
+            if found:
+                metadata = (number, found.group(1))
             continue
         if line.strip():
             block.append((number, line))
@@ -106,11 +118,34 @@ def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
                 category = category[1:]
             block = block[1:]
         if block:
-            yield from _question(file, block, category, ctx)
+            yield from _question(file, block, category, ctx, metadata)
+            metadata = None
         block = []
 
 
 def _question(
+    file: ImportFile,
+    block: list[tuple[int, str]],
+    category: list[str],
+    ctx: ParseContext,
+    metadata: tuple[int, str] | None = None,
+) -> Parsed:
+    for item in _choice_question(file, block, category, ctx):
+        if isinstance(item, ParsedQuestion):
+            absent = set(_NOT_EXPRESSED)
+            if metadata is not None:
+                given, error = apply_metadata(item, metadata[1])
+                if error:
+                    yield ImportProblem(f"{file.name}:{metadata[0]}", error)
+                    return
+                absent -= given
+            if not item.tags:
+                absent.add("tags")
+            item.absent = frozenset(absent)
+        yield item
+
+
+def _choice_question(
     file: ImportFile, block: list[tuple[int, str]], category: list[str], ctx: ParseContext
 ) -> Parsed:
     text = "\n".join(line for _, line in block)
@@ -193,6 +228,7 @@ def _question(
         key_index=None,
         explanation_html=_convert(general, fmt),
         origin=origin,
+        id_is_name=bool(title),
     )
     for segment in category:
         q.add_tag(ctx.outline_kind(segment) or "topic", segment)
@@ -279,6 +315,7 @@ def write(questions: Iterable[ParsedQuestion], out: IO[str]) -> int:
     count = 0
     for q in questions:
         q = csvfmt._inlined(q)
+        out.write(f"// {METADATA_KEY}: {metadata_json(q)}\n")
         out.write(f"::{escape(q.external_id)}::[html]{escape(q.stem_html)} {{\n")
         for i, option in enumerate(q.options):
             mark = "=" if i == q.key_index else "~"

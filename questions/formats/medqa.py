@@ -85,8 +85,22 @@ def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
             licence=LICENCE,
             origin=origin,
         )
+        # MedQA has no explanations, objectives or item sets: a re-import keeps the bank's.
+        absent = {
+            "explanation_html",
+            "option_explanations",
+            "objective_html",
+            "difficulty",
+            "item_set",
+            "tags:discipline",
+            "tags:system",
+            "tags:task",
+        }
         meta = raw.get("meta_info")
         if isinstance(meta, str) and meta.strip():
             q.tags["topic"] = [tag_slug(f"medqa {meta.replace('&', ' ')}")]
             q.tag_names[f"topic:{q.tags['topic'][0]}"] = f"MedQA {meta}"
+        else:
+            absent.add("tags")
+        q.absent = frozenset(absent)
         yield q

@@ -19,6 +19,7 @@ import markdown as md
 
 from questions.formats.common import (
     LETTERS,
+    METADATA_KEY,
     TAG_KINDS,
     ImportFile,
     ImportProblem,
@@ -26,12 +27,17 @@ from questions.formats.common import (
     Parsed,
     ParsedQuestion,
     XmlError,
+    apply_metadata,
     guess_content_type,
+    metadata_json,
     parse_xml,
     tag_slug,
     text_to_html,
 )
 
+# What Moodle XML has no element for; a question with a metadata comment carries them there.
+_NOT_EXPRESSED = frozenset({"objective_html", "difficulty", "source", "licence", "item_set"})
+_METADATA = f"{METADATA_KEY}:"
 _PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([^\"'?#<>\s]+)")
 
 
@@ -57,7 +63,7 @@ def _rich(parent: ET.Element | None, name: str) -> str:
 
 def parse(file: ImportFile, ctx: ParseContext) -> Parsed:
     try:
-        doc = parse_xml(file.data)
+        doc = parse_xml(file.data, comments=True)
     except XmlError as exc:
         yield ImportProblem(f"{file.name}:{exc.line}", exc.message)
         return
@@ -117,6 +123,7 @@ def _question(
         key_index=None,
         explanation_html=_rich(element, "generalfeedback"),
         origin=origin,
+        id_is_name=not idnumber,
     )
     if not q.external_id:
         yield ImportProblem(origin, "question has neither <idnumber> nor <name> (no external id)")
@@ -151,6 +158,19 @@ def _question(
             q.add_tag(kind, rest)
         elif value:
             q.add_tag(ctx.outline_kind(value) or "topic", value)
+    absent = set(_NOT_EXPRESSED)
+    for child in element:
+        text = (child.text or "").strip() if child.tag is ET.Comment else ""
+        if text.startswith(_METADATA):
+            given, error = apply_metadata(q, text[len(_METADATA) :])
+            if error:
+                yield ImportProblem(origin, error)
+                return
+            absent -= given
+    if not q.tags:
+        # A question with no tag and no category says nothing about tags: keep the bank's.
+        absent.add("tags")
+    q.absent = frozenset(absent)
     for node in element.iter("file"):
         file_name = (node.get("path") or "/").lstrip("/") + (node.get("name") or "")
         if node.get("encoding", "base64") != "base64":
@@ -204,6 +224,9 @@ def write(questions: Iterable[ParsedQuestion], out: IO[str]) -> int:
             holder = ET.SubElement(question, "tags")
             for value in tags:
                 ET.SubElement(ET.SubElement(holder, "tag"), "text").text = value
+        # Moodle ignores comments; a re-import reads back what Moodle XML has no element for.
+        fields = ("objective_html", "difficulty", "source", "licence", "item_set")
+        question.insert(0, ET.Comment(f" {_METADATA} {metadata_json(q, fields)} "))
         ET.indent(question, space="  ", level=1)
         out.write("  " + ET.tostring(question, encoding="unicode") + "\n")
         count += 1

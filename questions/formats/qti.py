@@ -7,6 +7,7 @@ choiceInteraction, correctResponse, modalFeedback, feedbackInline; IMS Content P
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import posixpath
@@ -24,9 +25,11 @@ from questions.formats.common import (
     Parsed,
     ParsedQuestion,
     XmlError,
+    apply_metadata,
     guess_content_type,
     inner_html,
     local,
+    metadata_json,
     parse_xml,
     read_zip,
     safe_member_name,
@@ -34,6 +37,10 @@ from questions.formats.common import (
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
+# Our metadata inside a manifest resource's <metadata> (IMS CP allows any namespace there): what
+# a QTI item has no place for, as the JSON docs/formats.md describes.
+MB_NS = "https://mockboard.org/xmlns/metadata/1"
+_NOT_EXPRESSED = frozenset({"objective_html", "difficulty", "source", "licence", "item_set"})
 _INTERACTIONS = {
     "choiceInteraction",
     "orderInteraction",
@@ -93,6 +100,7 @@ def parse_package(file: ImportFile, ctx: ParseContext) -> Parsed:
             yield ImportProblem(f"{file.name}:item 0", message)
         return
     hrefs: list[str] = []
+    metadata: dict[str, tuple[str, str]] = {}
     manifest = members.get("imsmanifest.xml")
     if manifest is not None:
         try:
@@ -110,6 +118,11 @@ def parse_package(file: ImportFile, ctx: ParseContext) -> Parsed:
                     )
                     return
                 hrefs.append(href)
+                for node in _findall(resource, "metadata"):
+                    for child in node:
+                        if child.tag == f"{{{MB_NS}}}metadata":
+                            origin = f"{file.name}/imsmanifest.xml:{doc.line(child)}"
+                            metadata[href] = (origin, child.text or "")
     if not hrefs:
         hrefs = [
             name
@@ -126,11 +139,22 @@ def parse_package(file: ImportFile, ctx: ParseContext) -> Parsed:
             )
             continue
         yield from parse_item(
-            f"{file.name}/{href}", members[href], base=posixpath.dirname(href), members=members
+            f"{file.name}/{href}",
+            members[href],
+            base=posixpath.dirname(href),
+            members=members,
+            metadata=metadata.get(href),
         )
 
 
-def parse_item(name: str, data: bytes, *, base: str, members: dict[str, bytes] | None) -> Parsed:
+def parse_item(
+    name: str,
+    data: bytes,
+    *,
+    base: str,
+    members: dict[str, bytes] | None,
+    metadata: tuple[str, str] | None = None,
+) -> Parsed:
     try:
         doc = parse_xml(data)
     except XmlError as exc:
@@ -207,6 +231,16 @@ def parse_item(name: str, data: bytes, *, base: str, members: dict[str, bytes] |
     q.explanation_html = " ".join(
         inner_html(fb).strip() for fb in _findall(root, "modalFeedback")
     ).strip()
+    absent = set(_NOT_EXPRESSED)
+    if metadata is not None:
+        given, error = apply_metadata(q, metadata[1])
+        if error:
+            yield ImportProblem(metadata[0], error)
+            return
+        absent -= given
+    if not q.tags:
+        absent.add("tags")
+    q.absent = frozenset(absent)
     problems = _attach_media(q, base, members, origin)
     if problems:
         yield from problems
@@ -258,6 +292,9 @@ def _attach_media(
 
     q.stem_html = rewrite(q.stem_html)
     q.explanation_html = rewrite(q.explanation_html)
+    q.objective_html = rewrite(q.objective_html)
+    if q.item_set:
+        q.item_set["stimulus_html"] = rewrite(q.item_set.get("stimulus_html", ""))
     for option in q.options:
         option["text"] = rewrite(option["text"])
         option["explanation"] = rewrite(option["explanation"])
@@ -313,7 +350,7 @@ def write(questions: Iterable[ParsedQuestion], out: BinaryIO) -> int:
                 )
 
             archive.writestr(href, _item_xml(q, relink))
-            resources.append((href, q.external_id, media_paths))
+            resources.append((href, _metadata_json(q, relink), media_paths))
         archive.writestr("imsmanifest.xml", _manifest(resources))
     return count
 
@@ -379,17 +416,31 @@ def _item_xml(q: ParsedQuestion, relink) -> bytes:
     return buffer.getvalue()
 
 
+def _metadata_json(q: ParsedQuestion, relink) -> str:
+    """The manifest's metadata for an item, its files linked as the item's are."""
+    copy = dataclasses.replace(q, objective_html=relink(q.objective_html))
+    if q.item_set:
+        copy.item_set = {
+            **q.item_set,
+            "stimulus_html": relink(q.item_set.get("stimulus_html", "")),
+        }
+    return metadata_json(copy)
+
+
 def _manifest(resources: list[tuple[str, str, list[str]]]) -> bytes:
     ET.register_namespace("", CP_NS)
+    ET.register_namespace("mb", MB_NS)
     manifest = ET.Element(f"{{{CP_NS}}}manifest", {"identifier": "mockboard-export"})
     ET.SubElement(manifest, f"{{{CP_NS}}}organizations")
     holder = ET.SubElement(manifest, f"{{{CP_NS}}}resources")
-    for n, (href, _external_id, media) in enumerate(resources, start=1):
+    for n, (href, metadata, media) in enumerate(resources, start=1):
         resource = ET.SubElement(
             holder,
             f"{{{CP_NS}}}resource",
             {"identifier": f"res-{n}", "type": "imsqti_item_xmlv2p1", "href": href},
         )
+        holder_md = ET.SubElement(resource, f"{{{CP_NS}}}metadata")
+        ET.SubElement(holder_md, f"{{{MB_NS}}}metadata").text = metadata
         ET.SubElement(resource, f"{{{CP_NS}}}file", {"href": href})
         for path in media:
             ET.SubElement(resource, f"{{{CP_NS}}}file", {"href": path})

@@ -13,14 +13,9 @@ from questions.models import Question
 from questions.services import _MediaNames, parsed_from_version, questions_export, questions_import
 from tests.questions.conftest import sample
 
-# What each format cannot carry (docs/formats.md, "What each format carries").
-NOT_CARRIED = {
-    "json": set(),
-    "csv": set(),
-    "moodlexml": {"objective_html", "difficulty", "source", "licence", "item_set"},
-    "gift": {"objective_html", "difficulty", "source", "licence", "item_set", "tags"},
-    "qti": {"objective_html", "difficulty", "source", "licence", "item_set", "tags"},
-}
+# What each format cannot carry (docs/formats.md, "What each format carries"): nothing, now
+# that Moodle XML, GIFT and QTI carry the rest in a metadata block.
+NOT_CARRIED = {"json": set(), "csv": set(), "moodlexml": set(), "gift": set(), "qti": set()}
 EMPTY = {
     "objective_html": "",
     "difficulty": None,

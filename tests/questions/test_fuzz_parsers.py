@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +22,9 @@ SEEDS = {
     "qti": (SAMPLES / "qti_package/items/af-rate.xml").read_text(),
     "medqa": (SAMPLES / "medqa_sample.jsonl").read_text(),
 }
+# Workbooks are binary: text seeds only check that non-workbooks get clean problems; the
+# corrupted-workbook test below flips bytes of real ones.
+SEEDS["xlsx"] = SEEDS["ods"] = SEEDS["csv"]
 SPECIALS = "{}[]<>=~#:\\/\"',;|&%$@\n\r\t ABCDE.)"
 
 
@@ -76,3 +81,22 @@ def test_corrupted_packages_never_crash(data):
         pos = data.draw(st.integers(0, len(package) - 1))
         package[pos] = data.draw(st.integers(0, 255))
     check("qti", bytes(package))
+
+
+@functools.cache
+def _workbook(fmt: str) -> bytes:
+    # Made once: openpyxl stamps the time into a workbook, and hypothesis needs a fixed seed.
+    from tests.questions.test_files_as_people_have_them import HUMAN_ROWS, ods_file, xlsx_file
+
+    return (xlsx_file if fmt == "xlsx" else ods_file)(HUMAN_ROWS).data
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_corrupted_workbooks_never_crash(fmt, data):
+    book = bytearray(_workbook(fmt))
+    for _ in range(data.draw(st.integers(1, 8))):
+        pos = data.draw(st.integers(0, len(book) - 1))
+        book[pos] = data.draw(st.integers(0, 255))
+    check("auto", bytes(book))

@@ -172,5 +172,5 @@ def test_every_problem_in_the_upload_is_reported_at_once(bank, t0):
 
 def test_unknown_format_name(bank, t0):
     assert rejected(bank, t0, lines(row()), format="docx") == [
-        "format: unknown format 'docx' (one of auto, json, csv, moodlexml, gift, aiken, qti, medqa)"
+        "format: unknown format 'docx' (one of auto, json, csv, moodlexml, gift, aiken, qti, medqa, xlsx, ods)"
     ]
