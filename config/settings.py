@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "questions",
     "exams",
     "analytics",
+    "study",
 ]
 
 MIDDLEWARE = [
