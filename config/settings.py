@@ -298,6 +298,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.sweep_missing_analytics",
         "schedule": float(SWEEP_INTERVAL_SECONDS * 4),
     },
+    "study-replan-missed-days": {
+        "task": "study.tasks.replan_missed_days",
+        "schedule": 3600.0,
+    },
     "purge-expired-uploads": {
         "task": "questions.tasks.purge_expired_uploads",
         "schedule": float(min(3600, UPLOAD_STAGING_SECONDS)),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("teach/analytics/", include("analytics.instructor_urls")),
     path("teach/", include("exams.instructor_urls")),
     path("analytics/", include("analytics.urls")),
+    path("study/", include("study.urls")),
     path("admin/", admin.site.urls),
 ]
 

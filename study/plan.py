@@ -303,6 +303,10 @@ class PlanStatus:
         return self.done - self.expected - (self.today.target_questions if self.today else 0)
 
     @property
+    def behind(self) -> int:
+        return max(0, self.expected - self.done)
+
+    @property
     def today_left(self) -> int:
         if self.today is None:
             return 0
