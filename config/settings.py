@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "exams",
     "analytics",
     "teach",
+    "study",
 ]
 
 MIDDLEWARE = [
@@ -317,6 +318,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-missing-analytics": {
         "task": "analytics.tasks.sweep_missing_analytics",
         "schedule": float(SWEEP_INTERVAL_SECONDS * 4),
+    },
+    "study-replan-missed-days": {
+        "task": "study.tasks.replan_missed_days",
+        "schedule": 3600.0,
     },
     "purge-expired-uploads": {
         "task": "questions.tasks.purge_expired_uploads",

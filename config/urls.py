@@ -13,6 +13,7 @@ urlpatterns = [
     # Every instructor page; it spells out its own /questions/ and /teach/ paths.
     path("", include("teach.urls")),
     path("analytics/", include("analytics.urls")),
+    path("study/", include("study.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from exams import services
 from exams.models import Assignment, Blueprint, Cohort, Exam
 from questions.models import ImportJob, Media
+from study.models import Card
 from tests.exams.conftest import make_question
 
 ROLES = ("anon", "examinee", "other_examinee", "instructor", "other_instructor")
@@ -145,6 +146,19 @@ MATRIX: dict[str, Row] = {
     "analytics:attempt_review": Row("get", EXAMINEE_OWNS, "attempt"),
     "analytics:block_review": Row("get", EXAMINEE_OWNS, "attempt_block"),
     "analytics:score_report": Row("get", EXAMINEE_OWNS, "attempt"),
+    # Study pages show the signed-in user's own cards, notes and plan (empty for others).
+    "study:home": Row("get", SIGNED_IN),
+    "study:review": Row("get", SIGNED_IN),
+    "study:card_answer": Row("post", EXAMINEE_OWNS, "card"),
+    "study:card_rate": Row("post", EXAMINEE_OWNS, "card"),
+    "study:card_add": Row("post", EXAMINEE_OWNS, "attempt_block_item"),
+    "study:note_save": Row("post", EXAMINEE_OWNS, "attempt_block_item"),
+    "study:anki_export": Row("post", SIGNED_IN),
+    "study:notebook": Row("get", SIGNED_IN),
+    "study:notebook_markdown": Row("get", SIGNED_IN),
+    "study:plan": Row("get", SIGNED_IN, also_post=True),
+    "study:plan_ics": Row("get", SIGNED_IN),
+    "study:cohort_study": Row("get", INSTRUCTOR_OWNS, "cohort"),
 }
 
 
@@ -207,6 +221,15 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
     media.file.save("x.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
     for question in questions:
         question.current_version.media.add(media)
+    # A card on a question of a bank no exam uses: its key may be shown to the examinee.
+    study_bank = Bank.objects.create(slug="matrix-study", name="Study bank")
+    card = Card.objects.create(
+        user=examinee,
+        question=make_question(study_bank, 99, discipline="medicine", system="renal-urinary"),
+        reason=Card.Reason.ADDED,
+        due_at=now,
+        created_at=now,
+    )
     job = ImportJob(bank=bank, owner=instructor, filename="a.json", created_at=now)
     job.upload.save("a.json", ContentFile(b"[]"), save=True)
     users = {
@@ -226,6 +249,8 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
         "attempt": [attempt.uuid],
         "attempt_item": [attempt.uuid, 1],
         "attempt_block": [attempt.uuid, 1],
+        "attempt_block_item": [attempt.uuid, 1, 1],
+        "card": [card.uuid],
         "": [],
     }
 
