@@ -1,4 +1,4 @@
-// Small progressive enhancements shared by every page; exam pages load exam.js as well.
+// Small progressive enhancements shared by every page; exam pages load the modules under js/exam/ as well.
 (function () {
   function bindConfirms(root) {
     root.querySelectorAll("[data-confirm]:not([data-confirm-bound])").forEach((el) => {

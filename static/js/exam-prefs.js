@@ -1,5 +1,5 @@
 // Loaded without `defer` in <head> so the examinee's text size and reverse colour apply before
-// the first paint (no flash of the wrong theme). exam.js owns the controls that change them.
+// the first paint (no flash of the wrong theme). js/exam/prefs.js owns the controls that change them.
 (function () {
   "use strict";
   try {

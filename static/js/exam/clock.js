@@ -1,0 +1,238 @@
+// The server is the clock. The countdowns run locally from the server's last figures, which
+// arrive with every reply (saves, visits, polls). The browser polls only after 60 s without a
+// reply, when the tab becomes visible again, and when the wall clock jumps (a sleeping laptop,
+// a throttled background tab). Here too: what the page does when time runs out or the server
+// has moved on (expired block, overrun break, inactivity), and leaving for the attempt's
+// current screen.
+import { closeDialog, openDialog } from "./dialogs.js";
+import { $, $$, announce } from "./dom.js";
+import { hms, spokenTime } from "./format.js";
+import { Net, Queue, save } from "./queue.js";
+import { attemptUrl, clockUrl, itemInfo, pageBlock, pageScreen, state } from "./state.js";
+
+export const Clock = {
+  data: null,
+  at: 0,
+  warned: false,
+  expired: false,
+  overrunAnnounced: false,
+  inactiveSnoozedUntil: 0,
+
+  set(c) {
+    if (!c || typeof c !== "object") return;
+    this.data = c;
+    this.at = performance.now();
+    if (typeof c.last_seq === "number") Queue.seenSeq(c.last_seq);
+    this.checkState();
+    this.render();
+    if (c.inactive && pageScreen === "block" && Date.now() > this.inactiveSnoozedUntil) {
+      showInactive();
+    }
+  },
+
+  left(key) {
+    if (!this.data) return null;
+    const v = this.data[key];
+    if (v === null || v === undefined) return null;
+    return v - (performance.now() - this.at) / 1000;
+  },
+
+  // The server moved on without us (the sweep closed the block, another tab ended it):
+  // go to wherever the attempt now is.
+  checkState() {
+    const c = this.data;
+    const expected = {
+      block: "in_block",
+      between: "between_blocks",
+      tutorial: "tutorial",
+      finished: "finished",
+    }[pageScreen];
+    if (!expected || !c.state) return;
+    const moved =
+      c.state !== expected ||
+      (pageScreen === "block" && pageBlock && c.block_number && c.block_number !== pageBlock);
+    if (moved && pageScreen !== "finished") leaveForAttempt("state");
+  },
+
+  render() {
+    $$("[data-clock]").forEach((el) => {
+      const v = this.left(el.dataset.clock);
+      if (v === null) return;
+      const shown = v < 0 && !el.dataset.allowNegative ? 0 : v;
+      el.textContent = hms(shown);
+      el.classList.toggle("is-negative", v < 0);
+    });
+    const block = this.left("block_remaining");
+    const warnAt = (this.data && this.data.warn_seconds) || 120;
+    const timer = document.getElementById("block-timer");
+    if (timer) timer.classList.toggle("is-warning", block !== null && block <= warnAt);
+    if (pageScreen === "block" && block !== null) {
+      if (block <= warnAt && block > 0 && !this.warned) {
+        this.warned = true;
+        const banner = document.getElementById("time-warning");
+        if (banner) {
+          $(".time-warning-text", banner).textContent =
+            "About " + spokenTime(block) + " remain in this block.";
+          banner.hidden = false;
+        }
+        announce("Warning: about " + spokenTime(block) + " remain in this block.", true);
+      }
+      if (block <= 0 && !this.expired) {
+        this.expired = true;
+        expireBlock();
+      }
+    }
+    if (pageScreen === "tutorial" && block !== null && block <= 0 && !this.expired) {
+      this.expired = true;
+      awaitServerMove();
+    }
+    if (pageScreen === "between") {
+      const brk = this.left("break_remaining");
+      const warn = document.getElementById("overrun-warning");
+      if (brk !== null && warn) {
+        warn.hidden = brk >= 0;
+        if (brk < 0 && !this.overrunAnnounced) {
+          this.overrunAnnounced = true;
+          announce("Your break time is used up. Further break time shortens your exam day.", true);
+        }
+      }
+      const day = this.left("day_remaining");
+      if (day !== null && day <= 0 && !this.expired) {
+        this.expired = true;
+        awaitServerMove();
+      }
+    }
+  },
+
+  async poll() {
+    if (!clockUrl) return;
+    try {
+      const res = await fetch(clockUrl, {
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: { Accept: "application/json" },
+      });
+      if (res.ok && (res.headers.get("content-type") || "").includes("json")) {
+        this.set(await res.json());
+        Net.up();
+      }
+    } catch (e) {
+      Net.down();
+    }
+  },
+};
+
+export function leaveForAttempt(why) {
+  if (state.leaving) return;
+  state.leaving = true;
+  // Give queued answers a chance to reach the server before the screen changes.
+  Queue.flush(4000).then(() => {
+    window.location.assign(attemptUrl);
+  });
+  return why;
+}
+
+// At zero the server closes the block (after a few seconds' grace for answers in flight).
+// Ask its clock until it has moved on rather than reloading into the same screen.
+function awaitServerMove() {
+  const started = performance.now();
+  const tick = () => {
+    if (state.leaving) return;
+    if (performance.now() - started > 20000) {
+      leaveForAttempt("timeout");
+      return;
+    }
+    Clock.poll().finally(() => window.setTimeout(tick, 1000));
+  };
+  tick();
+}
+
+async function expireBlock() {
+  const dlg = document.getElementById("expired-dialog");
+  const text = document.getElementById("expired-text");
+  if (dlg && !dlg.open) dlg.showModal();
+  announce("Block time has expired.", true);
+  const done = await Queue.flush(4000);
+  if (!done && !navigator.onLine) {
+    if (text) {
+      text.textContent =
+        "You are offline. Your last answers are kept on this device and will be sent as soon as the connection is back.";
+    }
+    window.addEventListener(
+      "online",
+      () => {
+        Queue.flush(6000).then(() => awaitServerMove());
+      },
+      { once: true }
+    );
+    return;
+  }
+  if (text) text.textContent = "Your answers are saved. Closing the block…";
+  awaitServerMove();
+}
+
+// A save answered 409: the block this entry belongs to has closed on the server.
+function onBlockClosed(entry) {
+  if (pageScreen === "block" && entry.block === pageBlock) {
+    Clock.expired = true;
+    leaveForAttempt("closed");
+  }
+}
+
+// ------------------------------------------------------------------ inactivity
+
+function showInactive() {
+  const dlg = document.getElementById("inactive-dialog");
+  if (!dlg || dlg.open) return;
+  openDialog(dlg, { modal: true });
+  announce("Unauthorised break: the clock keeps running.", true);
+}
+
+export function resumeFromInactive() {
+  const dlg = document.getElementById("inactive-dialog");
+  closeDialog(dlg);
+  // An empty save (only a seq) tells the server the examinee is back.
+  const info = itemInfo();
+  if (info) save({});
+  Clock.inactiveSnoozedUntil = Date.now() + 60000;
+}
+
+// ------------------------------------------------------------------ start-up
+
+// Takes every reply's clock from the save queue. Called before anything is sent.
+export function connectClock() {
+  Queue.onClock = (c) => Clock.set(c);
+  Queue.onBlockClosed = onBlockClosed;
+}
+
+// The figures rendered into the page, so the countdown shows before any request. Returns
+// whether there were any (without them, startClock polls at once).
+export function setInitialClock() {
+  const initial = document.getElementById("exam-clock");
+  if (initial) {
+    try {
+      Clock.set(JSON.parse(initial.textContent));
+    } catch (e) {
+      // the poll started by startClock fills it in
+    }
+  }
+  return !!initial;
+}
+
+export function startClock({ hadInitial }) {
+  // Between responses the timer counts down on its own; a poll after a minute without any
+  // reply from the server only catches what happened elsewhere (another tab, the sweep). A
+  // sleeping laptop or a throttled background tab is caught sooner: the render tick notices
+  // the wall clock jumping.
+  let lastTick = Date.now();
+  window.setInterval(() => {
+    const t = Date.now();
+    if (t - lastTick > 5000) Clock.poll();
+    lastTick = t;
+    Clock.render();
+  }, 250);
+  window.setInterval(() => {
+    if (performance.now() - Clock.at >= 60000) Clock.poll();
+  }, 5000);
+  if (!hadInitial) Clock.poll();
+}

@@ -1,0 +1,61 @@
+// Display preferences kept on the device: text size, reverse colour, the item list shown or
+// hidden. exam-prefs.js applies the first two before the first paint; this module owns the
+// controls that change them.
+import { $$, announce } from "./dom.js";
+import { store } from "./storage.js";
+
+const html = document.documentElement;
+const ZOOM_LEVELS = 6;
+const ZOOM_DEFAULT = 1;
+
+function prefs() {
+  return store.get("mb:prefs", {});
+}
+
+function savePrefs(p) {
+  store.set("mb:prefs", p);
+  applyPrefs();
+}
+
+export function applyPrefs() {
+  const p = prefs();
+  const zoom = typeof p.zoom === "number" ? p.zoom : ZOOM_DEFAULT;
+  for (let i = 0; i < ZOOM_LEVELS; i++) html.classList.toggle("zoom-" + i, i === zoom);
+  html.classList.toggle("reverse-contrast", !!p.contrast);
+  html.classList.toggle("nav-hidden", p.navHidden === true);
+  $$('[data-action="contrast"]').forEach((b) =>
+    b.setAttribute("aria-pressed", p.contrast ? "true" : "false")
+  );
+  $$('[data-action="toggle-navigator"]').forEach((b) =>
+    b.setAttribute("aria-expanded", p.navHidden ? "false" : "true")
+  );
+}
+
+export function zoomBy(delta) {
+  const p = prefs();
+  const current = typeof p.zoom === "number" ? p.zoom : ZOOM_DEFAULT;
+  p.zoom = Math.min(ZOOM_LEVELS - 1, Math.max(0, current + delta));
+  savePrefs(p);
+  announce("Text size " + (p.zoom + 1) + " of " + ZOOM_LEVELS);
+}
+
+export function toggleContrast() {
+  const p = prefs();
+  p.contrast = !p.contrast;
+  savePrefs(p);
+  announce(p.contrast ? "Reverse colour on" : "Reverse colour off");
+}
+
+export function toggleNavigator() {
+  const p = prefs();
+  p.navHidden = !p.navHidden;
+  savePrefs(p);
+}
+
+// Applies the preferences now and again whenever another tab changes them.
+export function initPrefs() {
+  applyPrefs();
+  window.addEventListener("storage", (e) => {
+    if (e.key === "mb:prefs") applyPrefs();
+  });
+}
