@@ -388,3 +388,20 @@ def test_visit_to_an_item_that_does_not_exist_is_400_and_moves_nothing(
     assert response.status_code == 400
     assert "no such item" in response.json()["message"].lower()
     assert live_attempt.blocks.get(number=1).current_position == 1
+
+
+def test_a_stale_save_runs_the_update_once(
+    examinee_client, live_attempt, django_assert_num_queries
+):
+    url = reverse("exams:save", args=[live_attempt.uuid, 1])
+    examinee_client.post(url, {"seq": 5, "choice": 2}, HTTP_ACCEPT="application/json")
+    # session, user, the fast UPDATE (matches nothing: the seq is stale), then the locked
+    # path: savepoint, attempt (locked), active block, the response, release; the clock.
+    with django_assert_num_queries(8) as ctx:
+        response = examinee_client.post(
+            url, {"seq": 3, "choice": 1}, HTTP_ACCEPT="application/json"
+        )
+    assert response.json()["stale"] == ["choice"]
+    updates = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().startswith("WITH a AS")]
+    assert len(updates) == 1
+    assert Response.objects.get(attempt=live_attempt, block__number=1, position=1).choice == 2
