@@ -199,7 +199,7 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Django binds parameters on the client, where this has no effect; the answer save's cursor
 # binds on the server, and psycopg then prepares its statement after a few runs on a connection
-# (exams.services._prepared_cursor). Behind a transaction-mode pgbouncer set
+# (config.db.prepared_cursor). Behind a transaction-mode pgbouncer set
 # DATABASE_PREPARE_THRESHOLD=none.
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_THRESHOLD
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

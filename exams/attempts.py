@@ -47,6 +47,8 @@ def attempt_create(
     time_multiplier: Decimal = Decimal(1),
     extra_break_minutes: int = 0,
 ) -> Attempt:
+    """The attempt, its blocks and its response rows, with `blocks` already drawn; the caller
+    holds the transaction. Accommodations stretch block time and add break time."""
     multiplier = Decimal(time_multiplier)
     timed = block_seconds is not None
     if timed:
