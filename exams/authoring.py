@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.text import slugify
 
+from exams.drawing import apportion, draw_items, pack_blocks
 from exams.models import Assignment, Blueprint, Cohort, Exam, FixedItem, Membership
 from questions.models import Bank, Question, Tag
 
@@ -206,21 +207,6 @@ def exam_create(
     return exam
 
 
-def apportion(total: int, weights: Mapping[str, float]) -> dict[str, int]:
-    """Split `total` items over weighted keys by the largest-remainder method (sums to total)."""
-    positive = {k: float(w) for k, w in weights.items() if float(w) > 0}
-    weight_sum = sum(positive.values())
-    if total <= 0 or not weight_sum:
-        return dict.fromkeys(weights, 0)
-    exact = {k: total * w / weight_sum for k, w in positive.items()}
-    counts = {k: int(v) for k, v in exact.items()}
-    short = total - sum(counts.values())
-    # Ties go to the larger weight, then alphabetically, so the result never depends on order.
-    for k in sorted(exact, key=lambda k: (counts[k] - exact[k], -positive[k], k))[:short]:
-        counts[k] += 1
-    return {k: counts.get(k, 0) for k in weights}
-
-
 @dataclass(frozen=True)
 class PoolRow:
     kind: str
@@ -356,11 +342,9 @@ def fixed_form_set(*, exam: Exam, items: list[tuple[int, int, Question]]) -> lis
 def proportional_draw(*, exam: Exam, seed: int) -> list[tuple[int, int, Question]]:
     """A form drawn from the exam's pool by its tag weights, as (block, position, question).
 
-    Uses the same draw as delivery (exams.services), so an auto-filled form has the mix a
+    Uses the same draw as delivery (exams/drawing.py), so an auto-filled form has the mix a
     proportions exam would have, with item sets kept together. Deterministic for a seed.
     """
-    from exams.services import draw_items, pack_blocks
-
     blueprint = exam.blueprint
     pool = list(
         Question.objects.filter(

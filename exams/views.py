@@ -11,7 +11,6 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -24,7 +23,10 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.htmx import render_htmx
-from exams import exposure, services
+from exams import answers, exposure, practice
+from exams import clock as exam_clock
+from exams.attempts import attempt_start, attempts_left, available_assignments
+from exams.errors import BlockClosed, ExamError, NotFound
 from exams.forms import PracticeForm, SaveForm
 from exams.limits import rate_limited
 from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
@@ -39,9 +41,9 @@ def _own_attempt(request: HttpRequest, uuid) -> Attempt:
 
 def _bad_position(request: HttpRequest, position: int) -> HttpResponse | None:
     """A 400 that says why for a position no block can have (the column is a smallint)."""
-    if 1 <= position <= services.MAX_POSITION:
+    if 1 <= position <= answers.MAX_POSITION:
         return None
-    message = f"position must be from 1 to {services.MAX_POSITION}"
+    message = f"position must be from 1 to {answers.MAX_POSITION}"
     if request.method == "GET" and not request.headers.get("Accept", "").startswith(
         "application/json"
     ):
@@ -64,7 +66,7 @@ def examinee_home(request: HttpRequest) -> HttpResponse:
             assignments[a.exam_id] = a
     available = []
     for exam in sorted(exams.values(), key=lambda e: e.title):
-        left = services.attempts_left(user=user, exam=exam, now=now)
+        left = attempts_left(user=user, exam=exam, now=now)
         available.append(
             {
                 "exam": exam,
@@ -95,13 +97,11 @@ def examinee_home(request: HttpRequest) -> HttpResponse:
 def exam_start(request: HttpRequest, uuid) -> HttpResponse:
     exam = get_object_or_404(Exam, uuid=uuid)
     now = timezone.now()
-    if not exam.is_public and not services.available_assignments(
-        user=request.user, exam=exam, now=now
-    ):
+    if not exam.is_public and not available_assignments(user=request.user, exam=exam, now=now):
         raise Http404("No such exam for you.")
     try:
-        attempt = services.attempt_start(user=request.user, exam=exam, now=now)
-    except services.ExamError as exc:
+        attempt = attempt_start(user=request.user, exam=exam, now=now)
+    except ExamError as exc:
         messages.error(request, str(exc))
         return redirect("exams:examinee_home")
     return redirect(attempt)
@@ -111,10 +111,10 @@ def exam_start(request: HttpRequest, uuid) -> HttpResponse:
 @login_required
 def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
     now = timezone.now()
-    attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
+    attempt = exam_clock.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
     if attempt.state == Attempt.State.IN_BLOCK:
         block = attempt.blocks.get(state=AttemptBlock.State.ACTIVE)
-        if services.block_time_is_up(block=block, now=now):
+        if exam_clock.block_time_is_up(block=block, now=now):
             # Inside the grace: answers in flight may still land, but nothing more is shown.
             # The page reloads once the grace is over and the block has closed.
             return render(
@@ -124,15 +124,12 @@ def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
                     "attempt": attempt,
                     "block": block,
                     "reload_seconds": max(
-                        1,
-                        int((block.deadline_at - now).total_seconds())
-                        + settings.ANSWER_GRACE_SECONDS
-                        + 1,
+                        1, int((block.deadline_at + exam_clock.grace() - now).total_seconds()) + 1
                     ),
                 },
             )
         return redirect("exams:item", attempt.uuid, block.current_position)
-    clock = services.clock_state(attempt=attempt, now=now)
+    clock = exam_clock.clock_state(attempt=attempt, now=now)
     if attempt.state == Attempt.State.TUTORIAL:
         return render(
             request,
@@ -143,7 +140,7 @@ def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
                 "end_tutorial_url": reverse("exams:tutorial_end", args=[attempt.uuid]),
             },
         )
-    summary = services.time_summary(attempt=attempt, now=now)
+    summary = exam_clock.time_summary(attempt=attempt, now=now)
     if attempt.state == Attempt.State.BETWEEN_BLOCKS:
         return render(
             request,
@@ -171,22 +168,17 @@ def attempt_detail(request: HttpRequest, uuid) -> HttpResponse:
 @require_GET
 @login_required
 def clock(request: HttpRequest, uuid) -> JsonResponse:
-    now = timezone.now()
-    fast = services.clock_read(attempt_uuid=uuid, user_id=request.user.pk, now=now)
-    if fast is not None:
-        return JsonResponse(fast)
-    attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
-    block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
-    last_seq = services.block_last_seq(attempt=attempt, block=block)
-    return JsonResponse(
-        services.clock_state(attempt=attempt, now=now, block=block, last_seq=last_seq)
-    )
+    try:
+        read = exam_clock.clock_read(attempt_uuid=uuid, user_id=request.user.pk, now=timezone.now())
+    except NotFound:
+        raise Http404("No such exam session.") from None
+    return JsonResponse(read.state)
 
 
 @require_POST
 @login_required
 def tutorial_end(request: HttpRequest, uuid) -> HttpResponse:
-    attempt = services.tutorial_end(attempt=_own_attempt(request, uuid), now=timezone.now())
+    attempt = exam_clock.tutorial_end(attempt=_own_attempt(request, uuid), now=timezone.now())
     return redirect(attempt)
 
 
@@ -194,8 +186,8 @@ def tutorial_end(request: HttpRequest, uuid) -> HttpResponse:
 @login_required
 def block_start(request: HttpRequest, uuid) -> HttpResponse:
     try:
-        attempt = services.block_start(attempt=_own_attempt(request, uuid), now=timezone.now())
-    except services.ExamError as exc:
+        attempt = exam_clock.block_start(attempt=_own_attempt(request, uuid), now=timezone.now())
+    except ExamError as exc:
         messages.error(request, str(exc))
         return redirect("exams:attempt", uuid)
     return redirect(attempt)
@@ -205,9 +197,9 @@ def block_start(request: HttpRequest, uuid) -> HttpResponse:
 @login_required
 def block_end(request: HttpRequest, uuid) -> HttpResponse:
     now = timezone.now()
-    attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
+    attempt = exam_clock.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
     if request.method == "POST":
-        services.block_end(attempt=attempt, now=now)
+        exam_clock.block_end(attempt=attempt, now=now)
         return redirect(attempt)
     block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
     if block is None:
@@ -222,7 +214,7 @@ def block_end(request: HttpRequest, uuid) -> HttpResponse:
             "attempt_block": block,
             "unanswered": [r["position"] for r in rows if r["choice"] is None],
             "marked": [r["position"] for r in rows if r["is_marked"]],
-            "clock": services.clock_state(attempt=attempt, now=now, block=block),
+            "clock": exam_clock.clock_state(attempt=attempt, now=now, block=block),
         },
     )
 
@@ -314,7 +306,7 @@ def _item_context(
         "review_screen_url": reverse("exams:review_screen", args=[attempt.uuid]),
         "end_block_url": reverse("exams:block_end", args=[attempt.uuid]),
         "lab_values_url": reverse("exams:lab_values"),
-        "clock": services.clock_state(
+        "clock": exam_clock.clock_state(
             attempt=attempt,
             now=now,
             block=block,
@@ -356,14 +348,14 @@ def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
     now = timezone.now()
     try:
         # Finds the examinee's own attempt and locks it in one statement (404 for others).
-        block = services.item_visit_own(
+        block = answers.item_visit_locked(
             attempt_uuid=uuid, user_id=request.user.pk, position=position, now=now
         )
-    except services.NotFound:
+    except NotFound:
         raise Http404("No such exam session.") from None
-    except services.BlockClosed:
+    except BlockClosed:
         return redirect("exams:attempt", uuid)
-    except services.ExamError:
+    except ExamError:
         raise Http404("No such item.") from None
     context = _item_context(
         attempt=block.attempt,
@@ -386,39 +378,32 @@ def visit(request: HttpRequest, uuid, position: int) -> JsonResponse:
     if bad := _bad_position(request, position):
         return bad
     now = timezone.now()
-    fast = services.item_visit_fast(
-        attempt_uuid=uuid, user_id=request.user.pk, position=position, now=now
-    )
-    if fast is not None:
-        attempt, block, is_locked = fast
-    else:
-        try:
-            block = services.item_visit_own(
-                attempt_uuid=uuid, user_id=request.user.pk, position=position, now=now
-            )
-        except services.NotFound:
-            raise Http404("No such exam session.") from None
-        except services.BlockClosed as exc:
-            return JsonResponse({"ok": False, "error": exc.code, "message": str(exc)}, status=409)
-        except services.ExamError as exc:
-            return JsonResponse({"ok": False, "error": exc.code, "message": str(exc)}, status=400)
-        attempt, is_locked = block.attempt, block.current_response.is_locked
+    try:
+        done = answers.item_visit(
+            attempt_uuid=uuid, user_id=request.user.pk, position=position, now=now
+        )
+    except NotFound:
+        raise Http404("No such exam session.") from None
+    except BlockClosed as exc:
+        return JsonResponse({"ok": False, "error": exc.code, "message": str(exc)}, status=409)
+    except ExamError as exc:
+        return JsonResponse({"ok": False, "error": exc.code, "message": str(exc)}, status=400)
     return JsonResponse(
         {
             "ok": True,
             "position": position,
-            "is_locked": is_locked,
+            "is_locked": done.is_locked,
             # The attempt's last seq is a floor here (it may lag by ACTIVITY_RESOLUTION); a
             # page load gives the browser the exact figure.
-            "clock": services.clock_state(attempt=attempt, now=now, block=block),
+            "clock": exam_clock.clock_state(attempt=done.attempt, now=now, block=done.block),
         }
     )
 
 
 def _open_block(attempt: Attempt, now) -> AttemptBlock:
-    attempt = services.attempt_refresh(attempt=attempt, now=now)
+    attempt = exam_clock.attempt_refresh(attempt=attempt, now=now)
     block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
-    if block is None or services.block_time_is_up(block=block, now=now):
+    if block is None or exam_clock.block_time_is_up(block=block, now=now):
         raise Http404("No open block.")
     block.attempt = attempt
     return block
@@ -446,7 +431,7 @@ def block_items(request: HttpRequest, uuid) -> HttpResponse:
     items = [
         r
         for r in items
-        if not services.is_withheld(response=r, current_position=block.current_position)
+        if not answers.is_withheld(response=r, current_position=block.current_position)
     ]
     contexts = []
     nav_html = None
@@ -480,21 +465,8 @@ def save(request: HttpRequest, uuid, position: int) -> HttpResponse:
     now = timezone.now()
     form = SaveForm(request.POST)
     wants_json = request.htmx or request.headers.get("Accept", "").startswith("application/json")
-    if form.is_valid():
-        # The hot path: one statement that also checks the attempt is this user's, so the
-        # common save costs no separate fetch. Anything unusual (another user's attempt
-        # included) returns None and goes the long way below, which answers 404 or explains.
-        result = services.answer_save_fast(
-            attempt_uuid=uuid,
-            user_id=request.user.pk,
-            position=position,
-            now=now,
-            **form.service_kwargs(),
-        )
-        if result is not None:
-            return _saved(request, uuid, position, form=form, result=result, now=now)
-    attempt = _own_attempt(request, uuid)
     if not form.is_valid():
+        _own_attempt(request, uuid)  # another user's attempt is a 404, valid or not
         if wants_json:
             return JsonResponse(
                 {"ok": False, "error": "invalid", "errors": form.errors}, status=400
@@ -502,19 +474,26 @@ def save(request: HttpRequest, uuid, position: int) -> HttpResponse:
         messages.error(request, "That save was not understood.")
         return redirect("exams:item", uuid, position)
     try:
-        result = services.answer_save(
-            attempt=attempt, position=position, now=now, **form.service_kwargs()
+        # One statement in the common case; it also checks the attempt is this user's, so
+        # the save costs no separate fetch.
+        result = answers.answer_save(
+            attempt_uuid=uuid,
+            user_id=request.user.pk,
+            position=position,
+            now=now,
+            **form.service_kwargs(),
         )
-    except services.ExamError as exc:
+    except NotFound:
+        raise Http404("No such exam session.") from None
+    except ExamError as exc:
         status = {"closed": 409, "locked": 423}.get(exc.code, 400)
-        attempt.refresh_from_db()
         if wants_json:
             return JsonResponse(
                 {
                     "ok": False,
                     "error": exc.code,
                     "message": str(exc),
-                    "clock": services.clock_state(attempt=attempt, now=now),
+                    "clock": exam_clock.clock_state(attempt=_own_attempt(request, uuid), now=now),
                 },
                 status=status,
             )
@@ -536,7 +515,7 @@ def _saved(
                 "ok": True,
                 "applied": result.applied,
                 "stale": result.stale,
-                "clock": services.clock_state(
+                "clock": exam_clock.clock_state(
                     attempt=result.attempt,
                     now=now,
                     block=result.block,
@@ -552,9 +531,9 @@ def _saved(
 @login_required
 def review_screen(request: HttpRequest, uuid) -> HttpResponse:
     now = timezone.now()
-    attempt = services.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
+    attempt = exam_clock.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
     block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).first()
-    if block is None or services.block_time_is_up(block=block, now=now):
+    if block is None or exam_clock.block_time_is_up(block=block, now=now):
         return redirect(attempt)
     show = request.GET.get("show", "all")
     responses = list(
@@ -568,7 +547,7 @@ def review_screen(request: HttpRequest, uuid) -> HttpResponse:
             continue
         text = (
             ""
-            if services.is_withheld(response=r, current_position=block.current_position)
+            if answers.is_withheld(response=r, current_position=block.current_position)
             else strip_tags(r.version.stem_html)
         )
         rows.append(
@@ -596,7 +575,7 @@ def review_screen(request: HttpRequest, uuid) -> HttpResponse:
             "rows": rows,
             "counts": counts,
             "show": show,
-            "clock": services.clock_state(attempt=attempt, now=now, block=block),
+            "clock": exam_clock.clock_state(attempt=attempt, now=now, block=block),
         },
     )
 
@@ -633,7 +612,7 @@ def practice_new(request: HttpRequest) -> HttpResponse:
     form = PracticeForm(request.GET or None, disciplines=disciplines, systems=systems)
     chosen_d = form.data.getlist("disciplines") if form.is_bound else []
     chosen_s = form.data.getlist("systems") if form.is_bound else []
-    counts = services.practice_pool_counts(
+    counts = practice.practice_pool_counts(
         user=request.user, disciplines=chosen_d, systems=chosen_s, now=now
     )
     return render(
@@ -662,10 +641,10 @@ def practice_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Check the practice block's settings: " + form.errors.as_text())
         return redirect("exams:practice_new")
     try:
-        attempt = services.practice_create(
+        attempt = practice.practice_create(
             user=request.user, now=timezone.now(), **form.cleaned_data
         )
-    except services.ExamError as exc:
+    except ExamError as exc:
         messages.error(request, str(exc))
         return redirect("exams:practice_new")
     return redirect(attempt)

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from exams import services
+from exams import attempts
 from exams.models import Blueprint, Exam
 from questions.models import Bank, ItemSet, Question, QuestionVersion, Tag
 
@@ -121,7 +121,7 @@ def tutor_exam(instructor, bank, short_blueprint):
 
 @pytest.fixture
 def attempt(examinee, exam, t0):
-    return services.attempt_start(user=examinee, exam=exam, now=t0, rng=random.Random(1))
+    return attempts.attempt_start(user=examinee, exam=exam, now=t0, rng=random.Random(1))
 
 
 @pytest.fixture

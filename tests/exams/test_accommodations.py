@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from exams import authoring, services
+from exams import attempts, authoring
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def rival_cohort(other_instructor):
 
 
 def start(examinee, exam, t0):
-    return services.attempt_start(user=examinee, exam=exam, now=t0, rng=random.Random(3))
+    return attempts.attempt_start(user=examinee, exam=exam, now=t0, rng=random.Random(3))
 
 
 def test_the_assigning_cohorts_accommodation_stretches_blocks_and_adds_break(

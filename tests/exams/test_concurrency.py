@@ -1,6 +1,6 @@
 """Races on real PostgreSQL: two tabs saving at once, end-block twice at once, a double start.
 
-Each thread has its own database connection, so the row locks in exams.services are what
+Each thread has its own database connection, so the row locks in exams/clock.py and exams/answers.py are what
 keeps these correct, not the test's ordering.
 """
 
@@ -13,7 +13,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from exams import services
+from exams import answers, attempts, clock
+from exams.errors import BlockClosed
 from exams.models import Attempt, AttemptBlock, Response
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,9 +62,9 @@ def run_together(*targets) -> list[BaseException]:
 
 @pytest.fixture
 def running(examinee, exam, t0):
-    attempt = services.attempt_start(user=examinee, exam=exam, now=t0, rng=random.Random(11))
-    services.tutorial_end(attempt=attempt, now=t0)
-    return services.block_start(attempt=attempt, now=t0)
+    attempt = attempts.attempt_start(user=examinee, exam=exam, now=t0, rng=random.Random(11))
+    clock.tutorial_end(attempt=attempt, now=t0)
+    return clock.block_start(attempt=attempt, now=t0)
 
 
 def test_two_tabs_saving_concurrently_keep_every_newest_value(running, t0):
@@ -73,8 +74,13 @@ def test_two_tabs_saving_concurrently_keep_every_newest_value(running, t0):
         def go():
             for seq in seqs:
                 position = seq % 5 + 1
-                services.answer_save(
-                    attempt=running, position=position, seq=seq, choice=seq % 4, now=now
+                answers.answer_save(
+                    attempt_uuid=running.uuid,
+                    user_id=running.user_id,
+                    position=position,
+                    seq=seq,
+                    choice=seq % 4,
+                    now=now,
                 )
 
         return go
@@ -87,14 +93,14 @@ def test_two_tabs_saving_concurrently_keep_every_newest_value(running, t0):
         assert r.choice == newest % 4, position
         assert r.field_seqs["choice"] == newest
     attempt = Attempt.objects.get(pk=running.pk)
-    assert services.block_last_seq(attempt=attempt, block=attempt.blocks.get(number=1)) == 200
+    assert clock.block_last_seq(attempt=attempt, block=attempt.blocks.get(number=1)) == 200
 
 
 def test_end_block_submitted_twice_at_once_closes_it_once(running, t0):
     now = t0 + timedelta(minutes=2)
     errors = run_together(
-        lambda: services.block_end(attempt=running, now=now),
-        lambda: services.block_end(attempt=running, now=now + timedelta(seconds=1)),
+        lambda: clock.block_end(attempt=running, now=now),
+        lambda: clock.block_end(attempt=running, now=now + timedelta(seconds=1)),
     )
     assert errors == []
     blocks = {b.number: b for b in running.blocks.all()}
@@ -111,12 +117,19 @@ def test_save_racing_the_expiry_sweep_is_either_stored_or_refused(running, t0):
 
     def save():
         try:
-            services.answer_save(attempt=running, position=1, seq=1, choice=1, now=late)
+            answers.answer_save(
+                attempt_uuid=running.uuid,
+                user_id=running.user_id,
+                position=1,
+                seq=1,
+                choice=1,
+                now=late,
+            )
             outcome["save"] = "stored"
-        except services.BlockClosed:
+        except BlockClosed:
             outcome["save"] = "refused"
 
-    errors = run_together(save, lambda: services.close_expired_blocks(now=late))
+    errors = run_together(save, lambda: clock.close_expired_blocks(now=late))
     assert errors == []
     # Arriving 30 s after the deadline it must be refused, whoever won the lock.
     assert outcome["save"] == "refused"
@@ -127,8 +140,8 @@ def test_save_racing_the_expiry_sweep_is_either_stored_or_refused(running, t0):
 def test_double_click_on_start_makes_one_attempt(examinee, exam, t0):
     started = []
     errors = run_together(
-        lambda: started.append(services.attempt_start(user=examinee, exam=exam, now=t0).pk),
-        lambda: started.append(services.attempt_start(user=examinee, exam=exam, now=t0).pk),
+        lambda: started.append(attempts.attempt_start(user=examinee, exam=exam, now=t0).pk),
+        lambda: started.append(attempts.attempt_start(user=examinee, exam=exam, now=t0).pk),
     )
     assert errors == []
     # Even a public exam (unlimited attempts) has one open attempt per examinee: the second

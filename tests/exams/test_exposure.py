@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from exams import exposure, services
+from exams import answers, attempts, clock, exposure, practice
 from exams.models import Assignment, Attempt, Blueprint, Cohort, Exam, FixedItem, Response
 from questions.models import Bank, Question
 from tests.exams.conftest import make_question
@@ -41,9 +41,9 @@ def assert_no_secret(bodies: list[str], question_ids) -> None:
 
 
 def open_exam_block(user, exam, now) -> Attempt:
-    attempt = services.attempt_start(user=user, exam=exam, now=now, rng=random.Random(3))
-    services.tutorial_end(attempt=attempt, now=now)
-    return services.block_start(attempt=attempt, now=now)
+    attempt = attempts.attempt_start(user=user, exam=exam, now=now, rng=random.Random(3))
+    clock.tutorial_end(attempt=attempt, now=now)
+    return clock.block_start(attempt=attempt, now=now)
 
 
 def open_block_question_ids(attempt: Attempt) -> set[int]:
@@ -84,24 +84,32 @@ def test_practice_from_any_pool_never_holds_a_question_of_an_open_timed_block(
     now = timezone.now()
     # An earlier practice block of the whole bank answered half the questions wrong and left
     # the other half out: every question is in the "incorrect" or the "omitted" pool.
-    earlier = services.practice_create(
+    earlier = practice.practice_create(
         user=examinee, disciplines=[], systems=[], pool="all", count=40, mode="timed", now=now
     )
     for r in Response.objects.filter(attempt=earlier).select_related("version"):
         if r.question_id % 2:
             continue
-        services.answer_save(
-            attempt=earlier,
+        answers.answer_save(
+            attempt_uuid=earlier.uuid,
+            user_id=earlier.user_id,
             position=r.position,
             seq=r.position,
             choice=(r.version.key_index + 1) % 5,
             now=now,
         )
-    services.block_end(attempt=earlier, now=now)
+    clock.block_end(attempt=earlier, now=now)
     live = open_exam_block(examinee, exam, now)
     held = open_block_question_ids(live)
     for pos in range(1, 6):
-        services.answer_save(attempt=live, position=pos, seq=100 + pos, is_marked=True, now=now)
+        answers.answer_save(
+            attempt_uuid=live.uuid,
+            user_id=live.user_id,
+            position=pos,
+            seq=100 + pos,
+            is_marked=True,
+            now=now,
+        )
 
     page = examinee_client.get(reverse("exams:practice_new"))
     examinee_client.post(
@@ -110,11 +118,11 @@ def test_practice_from_any_pool_never_holds_a_question_of_an_open_timed_block(
         follow=True,
     )
 
-    practice = Attempt.objects.filter(user=examinee, kind="practice").exclude(pk=earlier.pk)
-    drawn = set(Response.objects.filter(attempt__in=practice).values_list("question_id", flat=True))
+    blocks = Attempt.objects.filter(user=examinee, kind="practice").exclude(pk=earlier.pk)
+    drawn = set(Response.objects.filter(attempt__in=blocks).values_list("question_id", flat=True))
     assert not drawn & held
     bodies = [page.content.decode()]
-    for attempt in practice:
+    for attempt in blocks:
         bodies += answer_and_read_practice(examinee_client, attempt)
     assert_no_secret(bodies, held)
 
@@ -123,9 +131,16 @@ def test_pool_counts_leave_out_the_open_blocks_questions(examinee, exam, practic
     now = timezone.now()
     live = open_exam_block(examinee, exam, now)
     for pos in range(1, 6):
-        services.answer_save(attempt=live, position=pos, seq=pos, is_marked=True, now=now)
+        answers.answer_save(
+            attempt_uuid=live.uuid,
+            user_id=live.user_id,
+            position=pos,
+            seq=pos,
+            is_marked=True,
+            now=now,
+        )
 
-    counts = services.practice_pool_counts(user=examinee, disciplines=[], systems=[], now=now)
+    counts = practice.practice_pool_counts(user=examinee, disciplines=[], systems=[], now=now)
 
     # 40 in the bank, 10 drawn for the open attempt (block 1 open, block 2 still to come).
     assert counts["marked"] == 0
@@ -174,10 +189,10 @@ def test_assigned_exam_not_started_is_no_practice_material(
         reverse("exams:practice_create"), {"pool": pool, "count": 10, "mode": "tutor"}, follow=True
     )
 
-    practice = Attempt.objects.filter(user=examinee, kind="practice")
-    assert not Response.objects.filter(attempt__in=practice, question_id__in=secret_ids).exists()
+    blocks = Attempt.objects.filter(user=examinee, kind="practice")
+    assert not Response.objects.filter(attempt__in=blocks, question_id__in=secret_ids).exists()
     bodies = []
-    for attempt in practice:
+    for attempt in blocks:
         bodies += answer_and_read_practice(examinee_client, attempt)
     assert_no_secret(bodies, secret_ids)
 
@@ -190,18 +205,18 @@ def test_a_bank_opened_for_practice_serves_once_the_assigned_exam_is_finished(
     bank.is_open_for_practice = True
     bank.save(update_fields=["is_open_for_practice"])
     attempt = open_exam_block(examinee, assigned_exam, now)
-    services.block_end(attempt=attempt, now=now)
-    attempt = services.block_start(attempt=attempt, now=now)
-    services.block_end(attempt=attempt, now=now)
+    clock.block_end(attempt=attempt, now=now)
+    attempt = clock.block_start(attempt=attempt, now=now)
+    clock.block_end(attempt=attempt, now=now)
     assert Attempt.objects.get(pk=attempt.pk).is_finished
 
-    counts = services.practice_pool_counts(user=examinee, disciplines=[], systems=[], now=now)
+    counts = practice.practice_pool_counts(user=examinee, disciplines=[], systems=[], now=now)
 
     assert counts["all"] == 20
 
 
 def test_a_bank_closed_for_practice_is_not_drawn_from(examinee, exam):
-    counts = services.practice_pool_counts(
+    counts = practice.practice_pool_counts(
         user=examinee, disciplines=[], systems=[], now=timezone.now()
     )
     assert counts["all"] == 0
@@ -215,7 +230,7 @@ def test_tutor_feedback_is_withheld_while_a_timed_block_holds_the_question(
 ):
     now = timezone.now()
     # The tutor block was built first (nothing was open), then the timed exam drew from it.
-    tutor = services.practice_create(
+    tutor = practice.practice_create(
         user=examinee, disciplines=[], systems=[], pool="all", count=40, mode="tutor", now=now
     )
     live = open_exam_block(examinee, exam, now)
@@ -271,7 +286,7 @@ def test_starting_again_resumes_the_open_attempt(examinee, examinee_client, exam
 
 
 def test_the_database_refuses_a_second_open_attempt(examinee, exam, t0):
-    attempt = services.attempt_start(user=examinee, exam=exam, now=t0)
+    attempt = attempts.attempt_start(user=examinee, exam=exam, now=t0)
     with pytest.raises(IntegrityError), transaction.atomic():
         Attempt.objects.create(
             user=examinee,
@@ -281,16 +296,16 @@ def test_the_database_refuses_a_second_open_attempt(examinee, exam, t0):
             started_at=t0,
             last_activity_at=t0,
         )
-    assert services.attempt_start(user=examinee, exam=exam, now=t0) == attempt
+    assert attempts.attempt_start(user=examinee, exam=exam, now=t0) == attempt
 
 
 def test_a_finished_attempt_allows_a_new_one(examinee, fixed_exam):
     now = timezone.now()
-    first = services.attempt_start(user=examinee, exam=fixed_exam, now=now)
-    first = services.block_start(attempt=first, now=now)
-    services.block_end(attempt=first, now=now)
+    first = attempts.attempt_start(user=examinee, exam=fixed_exam, now=now)
+    first = clock.block_start(attempt=first, now=now)
+    clock.block_end(attempt=first, now=now)
 
-    second = services.attempt_start(user=examinee, exam=fixed_exam, now=now)
+    second = attempts.attempt_start(user=examinee, exam=fixed_exam, now=now)
 
     assert second.pk != first.pk
 
@@ -299,18 +314,20 @@ def test_review_of_a_finished_attempt_hides_what_an_open_block_holds(
     examinee, examinee_client, fixed_exam
 ):
     now = timezone.now()
-    first = services.block_start(
-        attempt=services.attempt_start(user=examinee, exam=fixed_exam, now=now), now=now
+    first = clock.block_start(
+        attempt=attempts.attempt_start(user=examinee, exam=fixed_exam, now=now), now=now
     )
     for pos in range(1, 6):
-        services.answer_save(attempt=first, position=pos, seq=pos, choice=1, now=now)
-    services.block_end(attempt=first, now=now)
+        answers.answer_save(
+            attempt_uuid=first.uuid, user_id=first.user_id, position=pos, seq=pos, choice=1, now=now
+        )
+    clock.block_end(attempt=first, now=now)
     review = reverse("analytics:block_review", args=[first.uuid, 1])
     # Positive control: with nothing open the review shows the explanations.
     before = examinee_client.get(review, {"item": 1}).content.decode()
     assert "SECRET-EXPLANATION" in before
-    second = services.block_start(
-        attempt=services.attempt_start(user=examinee, exam=fixed_exam, now=now), now=now
+    second = clock.block_start(
+        attempt=attempts.attempt_start(user=examinee, exam=fixed_exam, now=now), now=now
     )
     held = open_block_question_ids(second)
     assert len(held) == 5
@@ -331,8 +348,8 @@ def test_review_of_a_finished_attempt_hides_what_an_open_block_holds(
 
 def test_a_new_version_does_not_bypass_the_rule(examinee, fixed_exam):
     now = timezone.now()
-    live = services.block_start(
-        attempt=services.attempt_start(user=examinee, exam=fixed_exam, now=now), now=now
+    live = clock.block_start(
+        attempt=attempts.attempt_start(user=examinee, exam=fixed_exam, now=now), now=now
     )
     response = Response.objects.select_related("version").get(attempt=live, position=1)
     old = response.version
@@ -351,9 +368,9 @@ def test_a_new_version_does_not_bypass_the_rule(examinee, fixed_exam):
 
 
 def test_an_open_attempt_whose_day_is_over_is_finished_and_a_new_one_starts(examinee, exam, t0):
-    first = services.attempt_start(user=examinee, exam=exam, now=t0)
+    first = attempts.attempt_start(user=examinee, exam=exam, now=t0)
 
-    second = services.attempt_start(user=examinee, exam=exam, now=t0 + timedelta(days=1))
+    second = attempts.attempt_start(user=examinee, exam=exam, now=t0 + timedelta(days=1))
 
     assert second.pk != first.pk
     assert Attempt.objects.get(pk=first.pk).is_finished

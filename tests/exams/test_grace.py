@@ -14,7 +14,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from exams import services
+from exams import answers, attempts, clock
+from exams.errors import BlockClosed
 from exams.models import AttemptBlock, Response
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +26,20 @@ LATE = (timedelta(seconds=1.6), timedelta(seconds=4))
 @pytest.fixture
 def in_block(attempt, t0):
     """Block 1 open from t0 (deadline t0 + 10 min); item 2 visited, now on item 3."""
-    services.tutorial_end(attempt=attempt, now=t0)
-    attempt = services.block_start(attempt=attempt, now=t0)
-    services.item_visit(attempt=attempt, position=2, now=t0 + timedelta(minutes=1))
-    services.item_visit(attempt=attempt, position=3, now=t0 + timedelta(minutes=2))
+    clock.tutorial_end(attempt=attempt, now=t0)
+    attempt = clock.block_start(attempt=attempt, now=t0)
+    answers.item_visit(
+        attempt_uuid=attempt.uuid,
+        user_id=attempt.user_id,
+        position=2,
+        now=t0 + timedelta(minutes=1),
+    )
+    answers.item_visit(
+        attempt_uuid=attempt.uuid,
+        user_id=attempt.user_id,
+        position=3,
+        now=t0 + timedelta(minutes=2),
+    )
     return attempt
 
 
@@ -43,14 +54,18 @@ def _row(attempt, position):
 @pytest.mark.parametrize("late", LATE)
 def test_in_the_grace_an_answer_to_the_item_on_screen_is_kept(in_block, late):
     now = _deadline(in_block) + late
-    services.answer_save(attempt=in_block, position=3, seq=1, choice=2, now=now)
+    answers.answer_save(
+        attempt_uuid=in_block.uuid, user_id=in_block.user_id, position=3, seq=1, choice=2, now=now
+    )
     assert _row(in_block, 3).choice == 2
 
 
 @pytest.mark.parametrize("late", LATE)
 def test_in_the_grace_an_answer_to_an_item_visited_before_the_deadline_is_kept(in_block, late):
     now = _deadline(in_block) + late
-    services.answer_save(attempt=in_block, position=2, seq=1, choice=1, now=now)
+    answers.answer_save(
+        attempt_uuid=in_block.uuid, user_id=in_block.user_id, position=2, seq=1, choice=1, now=now
+    )
     assert _row(in_block, 2).choice == 1
 
 
@@ -58,9 +73,15 @@ def test_in_the_grace_an_answer_to_an_item_visited_before_the_deadline_is_kept(i
 def test_in_the_grace_an_answer_to_an_item_never_opened_is_refused(in_block, late):
     now = _deadline(in_block) + late
     for position in (4, 5):
-        with pytest.raises(services.BlockClosed):
-            services.answer_save(
-                attempt=in_block, position=position, seq=1, choice=1, is_marked=True, now=now
+        with pytest.raises(BlockClosed):
+            answers.answer_save(
+                attempt_uuid=in_block.uuid,
+                user_id=in_block.user_id,
+                position=position,
+                seq=1,
+                choice=1,
+                is_marked=True,
+                now=now,
             )
         row = _row(in_block, position)
         assert (row.choice, row.is_marked, row.field_seqs) == (None, False, {})
@@ -69,14 +90,18 @@ def test_in_the_grace_an_answer_to_an_item_never_opened_is_refused(in_block, lat
 @pytest.mark.parametrize("late", LATE)
 def test_in_the_grace_no_move_is_made(in_block, late):
     now = _deadline(in_block) + late
-    fast = services.item_visit_fast(
+    fast = answers.item_visit_fast(
         attempt_uuid=in_block.uuid, user_id=in_block.user_id, position=4, now=now
     )
     assert fast is None
-    with pytest.raises(services.BlockClosed):
-        services.item_visit(attempt=in_block, position=4, now=now)
-    with pytest.raises(services.BlockClosed):
-        services.item_visit(attempt=in_block, position=3, now=now)
+    with pytest.raises(BlockClosed):
+        answers.item_visit(
+            attempt_uuid=in_block.uuid, user_id=in_block.user_id, position=4, now=now
+        )
+    with pytest.raises(BlockClosed):
+        answers.item_visit(
+            attempt_uuid=in_block.uuid, user_id=in_block.user_id, position=3, now=now
+        )
     block = in_block.blocks.get(number=1)
     assert (block.state, block.current_position) == (AttemptBlock.State.ACTIVE, 3)
 
@@ -88,9 +113,9 @@ def test_in_the_grace_no_move_is_made(in_block, late):
 def expired_live(examinee, exam):
     """Block 1 open, on item 1, its deadline 1.6 s ago (inside the 5 s grace)."""
     now = timezone.now()
-    attempt = services.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
-    services.tutorial_end(attempt=attempt, now=now)
-    attempt = services.block_start(attempt=attempt, now=now)
+    attempt = attempts.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
+    clock.tutorial_end(attempt=attempt, now=now)
+    attempt = clock.block_start(attempt=attempt, now=now)
     AttemptBlock.objects.filter(attempt=attempt, number=1).update(
         deadline_at=timezone.now() - timedelta(seconds=1.6)
     )

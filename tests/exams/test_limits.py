@@ -15,7 +15,8 @@ from django.test.client import FakePayload
 from django.urls import reverse
 from django.utils import timezone
 
-from exams import services
+from exams import answers, attempts, clock
+from exams.errors import ExamError
 from exams.models import Response
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +29,9 @@ MAX_SEQ = 2**53 - 1
 @pytest.fixture
 def live_attempt(examinee, exam):
     now = timezone.now()
-    attempt = services.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
-    services.tutorial_end(attempt=attempt, now=now)
-    return services.block_start(attempt=attempt, now=now)
+    attempt = attempts.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
+    clock.tutorial_end(attempt=attempt, now=now)
+    return clock.block_start(attempt=attempt, now=now)
 
 
 def _stored(attempt):
@@ -69,9 +70,14 @@ def test_the_largest_sequence_number_is_stored_and_the_clock_still_answers(
 
 def test_the_save_service_refuses_a_sequence_number_out_of_range(live_attempt):
     for seq in (2**63, MAX_SEQ + 1):
-        with pytest.raises(services.ExamError, match="sequence number"):
-            services.answer_save(
-                attempt=live_attempt, position=1, seq=seq, choice=1, now=timezone.now()
+        with pytest.raises(ExamError, match="sequence number"):
+            answers.answer_save(
+                attempt_uuid=live_attempt.uuid,
+                user_id=live_attempt.user_id,
+                position=1,
+                seq=seq,
+                choice=1,
+                now=timezone.now(),
             )
     assert all(choice is None for choice, _ in _stored(live_attempt))
 
@@ -131,9 +137,9 @@ def test_the_limit_is_per_attempt(client, examinee, other_examinee, exam, settin
     settings.EXAM_RATE_LIMIT_PER_SECOND = 2
     now = timezone.now()
     mine, theirs = (
-        services.block_start(
-            attempt=services.tutorial_end(
-                attempt=services.attempt_start(user=u, exam=exam, now=now), now=now
+        clock.block_start(
+            attempt=clock.tutorial_end(
+                attempt=attempts.attempt_start(user=u, exam=exam, now=now), now=now
             ),
             now=now,
         )

@@ -188,7 +188,7 @@ def test_demo_exams_are_public_timed_and_weighted_by_the_outline(loaded):
 def test_the_full_length_exam_draws_16_blocks_of_20_distinct_questions(loaded, t0):
     import random
 
-    from exams.services import exam_blocks
+    from exams.drawing import exam_blocks
 
     exam = Exam.objects.get(title="Step 2 CK full-length (2026 format)")
     for seed in range(3):

@@ -12,7 +12,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from exams import services
+from exams import answers, attempts, clock
+from exams.errors import ItemLocked
 from exams.models import Response
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,9 @@ SET_STEMS = {4: STEM.format(800), 5: STEM.format(801), 6: STEM.format(802)}
 
 
 def _start(user, exam, now):
-    attempt = services.attempt_start(user=user, exam=exam, now=now)
-    attempt = services.tutorial_end(attempt=attempt, now=now)
-    return services.block_start(attempt=attempt, now=now)
+    attempt = attempts.attempt_start(user=user, exam=exam, now=now)
+    attempt = clock.tutorial_end(attempt=attempt, now=now)
+    return clock.block_start(attempt=attempt, now=now)
 
 
 @pytest.fixture
@@ -32,8 +33,10 @@ def on_item_4(examinee, sequential_exam):
     """Block 1 open, the examinee on item 4 (the set's first), item 4 answered."""
     now = timezone.now()
     attempt = _start(examinee, sequential_exam, now)
-    services.item_visit(attempt=attempt, position=4, now=now)
-    services.answer_save(attempt=attempt, position=4, seq=1, choice=0, now=now)
+    answers.item_visit(attempt_uuid=attempt.uuid, user_id=attempt.user_id, position=4, now=now)
+    answers.answer_save(
+        attempt_uuid=attempt.uuid, user_id=attempt.user_id, position=4, seq=1, choice=0, now=now
+    )
     return attempt
 
 
@@ -55,7 +58,9 @@ def test_bundle_holds_only_the_reached_items_of_a_sequential_set(examinee_client
     assert SET_STEMS[5] not in body and SET_STEMS[6] not in body
     for n in (700, 701, 702):
         assert STEM.format(n) in body, "single items are still sent ahead"
-    services.item_visit(attempt=on_item_4, position=5, now=timezone.now())
+    answers.item_visit(
+        attempt_uuid=on_item_4.uuid, user_id=on_item_4.user_id, position=5, now=timezone.now()
+    )
     body = examinee_client.get(url).content.decode()
     assert SET_STEMS[4] in body and SET_STEMS[5] in body
     assert SET_STEMS[6] not in body
@@ -77,20 +82,32 @@ def test_save_to_a_set_item_not_yet_reached_is_refused_and_changes_nothing(
     on_item_4, position, fields
 ):
     before = _snapshot(on_item_4)
-    with pytest.raises(services.ItemLocked):
-        services.answer_save(
-            attempt=on_item_4, position=position, seq=2, now=timezone.now(), **fields
+    with pytest.raises(ItemLocked):
+        answers.answer_save(
+            attempt_uuid=on_item_4.uuid,
+            user_id=on_item_4.user_id,
+            position=position,
+            seq=2,
+            now=timezone.now(),
+            **fields,
         )
     assert _snapshot(on_item_4) == before
 
 
 def test_save_to_a_set_item_already_left_is_refused_and_changes_nothing(on_item_4):
     now = timezone.now()
-    services.item_visit(attempt=on_item_4, position=5, now=now)
+    answers.item_visit(attempt_uuid=on_item_4.uuid, user_id=on_item_4.user_id, position=5, now=now)
     before = _snapshot(on_item_4)
     for seq, fields in enumerate(({"choice": 2}, {"is_marked": True}, {"note": "x"}), start=5):
-        with pytest.raises(services.ItemLocked):
-            services.answer_save(attempt=on_item_4, position=4, seq=seq, now=now, **fields)
+        with pytest.raises(ItemLocked):
+            answers.answer_save(
+                attempt_uuid=on_item_4.uuid,
+                user_id=on_item_4.user_id,
+                position=4,
+                seq=seq,
+                now=now,
+                **fields,
+            )
     assert _snapshot(on_item_4) == before
     assert _row(on_item_4, 4).choice == 0
 
@@ -99,20 +116,43 @@ def test_an_unreached_item_cannot_be_answered_ahead_and_the_set_stays_in_order(o
     """The finding: saves to 5 and 6 were accepted from item 4, and 4 could change after."""
     now = timezone.now()
     for position in (5, 6):
-        with pytest.raises(services.ItemLocked):
-            services.answer_save(attempt=on_item_4, position=position, seq=3, choice=1, now=now)
+        with pytest.raises(ItemLocked):
+            answers.answer_save(
+                attempt_uuid=on_item_4.uuid,
+                user_id=on_item_4.user_id,
+                position=position,
+                seq=3,
+                choice=1,
+                now=now,
+            )
     # Still on 4: its answer may change until the examinee moves on.
-    services.answer_save(attempt=on_item_4, position=4, seq=4, choice=2, now=now)
-    services.item_visit(attempt=on_item_4, position=5, now=now)
-    services.answer_save(attempt=on_item_4, position=5, seq=5, choice=3, now=now)
-    with pytest.raises(services.ItemLocked):
-        services.answer_save(attempt=on_item_4, position=4, seq=6, choice=3, now=now)
+    answers.answer_save(
+        attempt_uuid=on_item_4.uuid, user_id=on_item_4.user_id, position=4, seq=4, choice=2, now=now
+    )
+    answers.item_visit(attempt_uuid=on_item_4.uuid, user_id=on_item_4.user_id, position=5, now=now)
+    answers.answer_save(
+        attempt_uuid=on_item_4.uuid, user_id=on_item_4.user_id, position=5, seq=5, choice=3, now=now
+    )
+    with pytest.raises(ItemLocked):
+        answers.answer_save(
+            attempt_uuid=on_item_4.uuid,
+            user_id=on_item_4.user_id,
+            position=4,
+            seq=6,
+            choice=3,
+            now=now,
+        )
     assert [_row(on_item_4, p).choice for p in (4, 5, 6)] == [2, 3, None]
 
 
 def test_single_items_elsewhere_in_the_block_still_save_from_anywhere(on_item_4):
-    result = services.answer_save(
-        attempt=on_item_4, position=2, seq=7, choice=1, now=timezone.now()
+    result = answers.answer_save(
+        attempt_uuid=on_item_4.uuid,
+        user_id=on_item_4.user_id,
+        position=2,
+        seq=7,
+        choice=1,
+        now=timezone.now(),
     )
     assert result.applied == ["choice"]
 

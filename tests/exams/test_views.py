@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from exams import services
+from exams import answers, attempts, clock, practice
 from exams.models import Attempt, AttemptBlock, Response
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 def live_attempt(examinee, exam):
     """An attempt started now, in block 1 (views use the real clock)."""
     now = timezone.now()
-    attempt = services.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
-    services.tutorial_end(attempt=attempt, now=now)
-    return services.block_start(attempt=attempt, now=now)
+    attempt = attempts.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
+    clock.tutorial_end(attempt=attempt, now=now)
+    return clock.block_start(attempt=attempt, now=now)
 
 
 def secrets_of(attempt: Attempt) -> list[str]:
@@ -136,7 +136,7 @@ def test_bad_save_is_400_and_writes_nothing(examinee_client, live_attempt):
 
 
 def test_save_after_block_closed_is_409(examinee_client, live_attempt):
-    services.block_end(attempt=live_attempt, now=timezone.now())
+    clock.block_end(attempt=live_attempt, now=timezone.now())
     url = reverse("exams:save", args=[live_attempt.uuid, 1])
     response = examinee_client.post(url, {"seq": 5, "choice": 1}, HTTP_ACCEPT="application/json")
     assert response.status_code == 409
@@ -175,25 +175,39 @@ def test_practice_tutor_and_review_never_send_the_key_of_a_timed_block_open_else
     now = timezone.now()
     # Before the exam starts: a finished practice block and an open tutor block, each holding
     # the whole bank, so both hold every question the exam will draw.
-    closed = services.practice_create(
+    closed = practice.practice_create(
         user=examinee, disciplines=[], systems=[], pool="all", count=40, mode="timed", now=now
     )
     for r in Response.objects.filter(attempt=closed).select_related("version"):
         choice = None if r.position % 2 else (r.version.key_index + 1) % 5
-        services.answer_save(attempt=closed, position=r.position, seq=1, choice=choice, now=now)
-    services.block_end(attempt=closed, now=now)
-    tutor = services.practice_create(
+        answers.answer_save(
+            attempt_uuid=closed.uuid,
+            user_id=closed.user_id,
+            position=r.position,
+            seq=1,
+            choice=choice,
+            now=now,
+        )
+    clock.block_end(attempt=closed, now=now)
+    tutor = practice.practice_create(
         user=examinee, disciplines=[], systems=[], pool="all", count=40, mode="tutor", now=now
     )
-    live = services.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
-    services.tutorial_end(attempt=live, now=now)
-    live = services.block_start(attempt=live, now=now)
+    live = attempts.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
+    clock.tutorial_end(attempt=live, now=now)
+    live = clock.block_start(attempt=live, now=now)
     for pos in range(1, 6):
-        services.answer_save(attempt=live, position=pos, seq=pos, is_marked=True, now=now)
+        answers.answer_save(
+            attempt_uuid=live.uuid,
+            user_id=live.user_id,
+            position=pos,
+            seq=pos,
+            is_marked=True,
+            now=now,
+        )
     secrets = secrets_of(live)
 
     bodies = [examinee_client.get(reverse("exams:practice_new")).content.decode()]
-    for pool in services.POOLS:
+    for pool in practice.POOLS:
         response = examinee_client.post(
             reverse("exams:practice_create"),
             {"pool": pool, "count": 40, "mode": "tutor"},
@@ -226,8 +240,8 @@ def test_practice_tutor_and_review_never_send_the_key_of_a_timed_block_open_else
 
 def test_tutor_mode_reveals_the_key_only_after_answering(examinee_client, examinee, tutor_exam):
     now = timezone.now()
-    attempt = services.attempt_start(user=examinee, exam=tutor_exam, now=now)
-    attempt = services.block_start(attempt=attempt, now=now)
+    attempt = attempts.attempt_start(user=examinee, exam=tutor_exam, now=now)
+    attempt = clock.block_start(attempt=attempt, now=now)
     r = Response.objects.select_related("version").get(attempt=attempt, block__number=1, position=1)
     url = reverse("exams:item", args=[attempt.uuid, 1])
     assert r.version.explanation_html not in examinee_client.get(url).content.decode()
@@ -306,9 +320,11 @@ def test_block_items_sends_every_item_of_the_open_block_read_only(
 
 def test_block_items_never_carries_tutor_content(examinee_client, examinee, tutor_exam):
     now = timezone.now()
-    attempt = services.attempt_start(user=examinee, exam=tutor_exam, now=now)
-    attempt = services.block_start(attempt=attempt, now=now)
-    services.answer_save(attempt=attempt, position=2, seq=1, choice=0, now=now)
+    attempt = attempts.attempt_start(user=examinee, exam=tutor_exam, now=now)
+    attempt = clock.block_start(attempt=attempt, now=now)
+    answers.answer_save(
+        attempt_uuid=attempt.uuid, user_id=attempt.user_id, position=2, seq=1, choice=0, now=now
+    )
     body = examinee_client.get(reverse("exams:block_items", args=[attempt.uuid]))
     assert body.status_code == 200
     assert "SECRET-EXPLANATION" not in body.content.decode()
@@ -318,7 +334,7 @@ def test_block_items_never_carries_tutor_content(examinee_client, examinee, tuto
 
 
 def test_block_items_between_blocks_is_404(examinee_client, live_attempt):
-    services.block_end(attempt=live_attempt, now=timezone.now())
+    clock.block_end(attempt=live_attempt, now=timezone.now())
     url = reverse("exams:block_items", args=[live_attempt.uuid])
     assert examinee_client.get(url).status_code == 404
 
@@ -336,7 +352,7 @@ def test_visit_moves_the_current_item_and_answers_with_the_clock(examinee_client
 
 
 def test_visit_after_the_block_closed_is_409(examinee_client, live_attempt):
-    services.block_end(attempt=live_attempt, now=timezone.now())
+    clock.block_end(attempt=live_attempt, now=timezone.now())
     response = examinee_client.post(reverse("exams:visit", args=[live_attempt.uuid, 2]))
     assert response.status_code == 409
     assert response.json()["error"] == "closed"
@@ -388,3 +404,20 @@ def test_visit_to_an_item_that_does_not_exist_is_400_and_moves_nothing(
     assert response.status_code == 400
     assert "no such item" in response.json()["message"].lower()
     assert live_attempt.blocks.get(number=1).current_position == 1
+
+
+def test_a_stale_save_runs_the_update_once(
+    examinee_client, live_attempt, django_assert_num_queries
+):
+    url = reverse("exams:save", args=[live_attempt.uuid, 1])
+    examinee_client.post(url, {"seq": 5, "choice": 2}, HTTP_ACCEPT="application/json")
+    # session, user, the fast UPDATE (matches nothing: the seq is stale), then the locked
+    # path: savepoint, attempt (locked), active block, the response, release; the clock.
+    with django_assert_num_queries(8) as ctx:
+        response = examinee_client.post(
+            url, {"seq": 3, "choice": 1}, HTTP_ACCEPT="application/json"
+        )
+    assert response.json()["stale"] == ["choice"]
+    updates = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().startswith("WITH a AS")]
+    assert len(updates) == 1
+    assert Response.objects.get(attempt=live_attempt, block__number=1, position=1).choice == 2

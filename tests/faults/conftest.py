@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from bench import procs
 from bench.faultlib import ExamClient, login_session
-from exams import services
+from exams import attempts, clock
 from exams.models import Blueprint, Exam
 from questions.models import Bank
 from tests.conftest import suite_database_url
@@ -95,10 +95,10 @@ def in_block(fault_exam, django_user_model, server):
     def make(name: str, started_ago: timedelta = timedelta(0)) -> ExamClient:
         user = django_user_model.objects.create_user(username=name, password=None)
         now = timezone.now() - started_ago
-        attempt = services.attempt_start(
+        attempt = attempts.attempt_start(
             user=user, exam=fault_exam, now=now, rng=random.Random(len(name))
         )
-        attempt = services.block_start(attempt=attempt, now=now)
+        attempt = clock.block_start(attempt=attempt, now=now)
         session, csrf = login_session(user)
         return ExamClient(port=server[1], session=session, csrf=csrf, attempt=str(attempt.uuid))
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from analytics.services import analytics_sweep
 from bench import procs
 from bench.faultlib import SaveLoop, lost_answers
-from exams import services
+from exams import clock
 from exams.models import Attempt, AttemptBlock
 from tests.faults.conftest import ITEMS
 
@@ -137,7 +137,7 @@ def test_two_tabs_with_interleaved_seqs_keep_the_newest_answer(in_block):
     assert len(acks) == 79
     assert lost_answers(acks) == []
     attempt = Attempt.objects.get(uuid=tab_a.attempt)
-    assert services.block_last_seq(attempt=attempt, block=attempt.blocks.get(number=1)) == 79
+    assert clock.block_last_seq(attempt=attempt, block=attempt.blocks.get(number=1)) == 79
 
 
 def test_end_block_submitted_twice_at_once_closes_it_once(in_block):

@@ -21,7 +21,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from exams import services
+from exams import attempts, clock
 from exams.models import Assignment, Blueprint, Cohort, Exam
 from questions.models import ImportJob, Media
 from study.models import Card
@@ -213,10 +213,10 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
         closes_at=now + timezone.timedelta(days=1),
         max_attempts=5,
     )
-    attempt = services.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(3))
-    services.block_start(attempt=attempt, now=now)
-    services.block_end(attempt=attempt, now=now)
-    attempt = services.block_start(attempt=attempt, now=now)
+    attempt = attempts.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(3))
+    clock.block_start(attempt=attempt, now=now)
+    clock.block_end(attempt=attempt, now=now)
+    attempt = clock.block_start(attempt=attempt, now=now)
     media = Media(bank=bank, original_name="x.png", content_type="image/png", sha256="0" * 64)
     media.file.save("x.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
     for question in questions:

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from exams import services
+from exams import practice
 from exams.models import Blueprint, Exam
 from questions.models import Bank, Media
 from tests.exams.conftest import make_question
@@ -50,7 +50,7 @@ def practising_examinee(examinee, instructor, bank, media):
         title="Open exam", owner=instructor, blueprint=blueprint, is_public=True
     )
     exam.banks.add(bank)
-    services.practice_create(
+    practice.practice_create(
         user=examinee,
         disciplines=[],
         systems=[],
