@@ -93,10 +93,11 @@ class Invitation(models.Model):
                 condition=models.Q(email=Lower("email")), name="invitation_email_lower"
             ),
             models.CheckConstraint(
+                # A sent link has a token until it is used (accepting spends it).
                 condition=models.Q(sent_at__isnull=True)
                 | (
-                    models.Q(token_hash__isnull=False)
-                    & models.Q(expires_at__gt=models.F("sent_at"))
+                    models.Q(expires_at__gt=models.F("sent_at"))
+                    & (models.Q(token_hash__isnull=False) | models.Q(accepted_at__isnull=False))
                 ),
                 name="invitation_sent_has_token",
             ),

@@ -59,10 +59,12 @@ def parse_invitees(text: str) -> list[Invitee]:
             email = cells[email_column]
             others = [c for i, c in enumerate(cells) if i != email_column and c]
         else:
-            with_at = [c for c in cells if "@" in c]
-            email = with_at[0] if with_at else ""
-            others = [c for c in cells if c and c != email]
-        if len(others) > 1 or len(cells) > 3:
+            filled = [c for c in cells if c]
+            with_at = [c for c in filled if "@" in c]
+            # No "@" anywhere: the last field is the would-be address, so the error names it.
+            email = with_at[0] if with_at else (filled[-1] if len(filled) > 1 else "")
+            others = [c for c in filled if c != email]
+        if len(others) > 1:
             errors.append(f"Line {line}: expected a name and an email, found {len(cells)} fields.")
             continue
         name = others[0] if others else ""
