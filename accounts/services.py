@@ -266,19 +266,21 @@ def join_signup(
 @transaction.atomic
 def password_reset_request(
     *, email: str, ip_address: str | None, base_url: str, now: datetime
-) -> PasswordReset | None:
+) -> PasswordReset:
     """Record a reset request and queue its email, if the address has an account that may
     reset and has not had its share of resets this hour. The caller says the same either way."""
     email = email.lower()
-    if not _check_mail_rate(
+    # Every request is kept, even one past the per-email limit, so it counts for its address.
+    within_limit = _check_mail_rate(
         recent=Q(), email=email, ip_address=ip_address, model=PasswordReset, now=now
-    ):
-        return None
+    )
     user = (
         User.objects.filter(email__iexact=email, is_active=True)
         # An unusable password (UNUSABLE_PASSWORD_PREFIX): nothing to reset.
         .exclude(password__startswith="!")  # noqa: S106
         .first()
+        if within_limit
+        else None
     )
     reset = PasswordReset.objects.create(
         email=email, ip_address=ip_address, user=user, base_url=base_url, created_at=now
