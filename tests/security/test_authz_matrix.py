@@ -246,7 +246,7 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
     )
     job = ImportJob(bank=bank, owner=instructor, filename="a.json", created_at=now)
     job.upload.save("a.json", ContentFile(b"[]"), save=True)
-    invitation = Invitation.objects.create(
+    Invitation.objects.create(
         cohort=cohort,
         email="new@example.org",
         base_url="http://testserver",
