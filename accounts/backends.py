@@ -1,4 +1,5 @@
-"""Django's ModelBackend, with the per-request user fetch as one prepared statement.
+"""Django's ModelBackend, with sign-in by email too, and the per-request user fetch as one
+prepared statement.
 
 `get_user` runs on every request of a signed-in user; through the ORM it cost about a sixth of
 a whole answer save's CPU. Login, permissions and `user_can_authenticate` are Django's own.
@@ -12,6 +13,17 @@ from config.db import prepared_cursor
 
 
 class ModelBackend(backends.ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        # Sign-in by email or username: an address names at most one account (a unique index
+        # on lower(email)). An unknown address goes on as a username that matches nobody, so
+        # Django still runs the hasher and the answer takes as long either way.
+        if username and "@" in username:
+            model = get_user_model()
+            match = model._default_manager.filter(email__iexact=username).first()
+            if match is not None:
+                username = match.get_username()
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def get_user(self, user_id):
         model = get_user_model()
         fields = model._meta.concrete_fields

@@ -232,6 +232,31 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 
+# Mail (invitations, password resets) goes through Django's email framework, sent by a Celery
+# task so a slow SMTP server never holds a request. With no EMAIL_HOST, messages are printed to
+# the console (`make run`); set it to send through a real server.
+EMAIL_HOST = env_str("EMAIL_HOST", "") or ""
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Mockboard <noreply@localhost>")
+# An invitation link works once, for this many days after it is sent.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
+# Django's password-reset links (PasswordResetConfirmView) expire after this many seconds.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600, minimum=300)
+# Requests that send mail to a typed-in address (password resets, join-link sign-ups), per
+# hour: past the per-email limit nothing more is sent to that address (the page looks the
+# same); past the per-address limit the client gets a 429.
+MAIL_REQUEST_EMAIL_LIMIT = env_int("MAIL_REQUEST_EMAIL_LIMIT", 3, minimum=1)
+MAIL_REQUEST_ADDRESS_LIMIT = env_int("MAIL_REQUEST_ADDRESS_LIMIT", 20, minimum=1)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = False

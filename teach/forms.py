@@ -7,6 +7,7 @@ import re
 from django import forms
 from django.core.validators import validate_slug
 
+from accounts.roster import Invitee, decode_upload, parse_invitees
 from exams import authoring
 from exams.models import Cohort, Exam
 from questions.models import Bank, Tag
@@ -258,6 +259,62 @@ class AddMembersForm(forms.Form):
         if not names:
             raise forms.ValidationError("Enter at least one username.")
         return names
+
+
+class InviteForm(forms.Form):
+    """Invite one person, or many: a pasted list or an uploaded CSV of names and emails."""
+
+    MAX_FILE_BYTES = 512 * 1024
+
+    name = forms.CharField(required=False, max_length=150)
+    email = forms.EmailField(required=False)
+    rows = forms.CharField(
+        required=False,
+        label="Or paste a list",
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Ada Lovelace, ada@example.org"}),
+        help_text="One “name, email” per line; a header line is fine.",
+    )
+    file = forms.FileField(
+        required=False,
+        label="Or upload a CSV",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        given = [k for k in ("email", "rows", "file") if cleaned.get(k)]
+        if len(given) != 1:
+            raise forms.ValidationError(
+                "Enter one email, paste a list or upload a CSV (one of the three)."
+                if not given
+                else "Use one of the three at a time: an email, a pasted list or a CSV."
+            )
+        source = given[0]
+        if source == "email":
+            cleaned["invitees"] = [
+                Invitee(line=1, email=cleaned["email"].lower(), name=cleaned["name"].strip())
+            ]
+            return cleaned
+        try:
+            if source == "file":
+                upload = cleaned["file"]
+                if upload.size > self.MAX_FILE_BYTES:
+                    raise forms.ValidationError("The CSV is larger than 512 KB.")
+                text = decode_upload(upload.read())
+            else:
+                text = cleaned["rows"]
+            cleaned["invitees"] = parse_invitees(text)
+        except forms.ValidationError as exc:
+            self.add_error(source, exc)
+        return cleaned
+
+
+class JoinLinkForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("enable", "Turn on"), ("disable", "Turn off"), ("regenerate", "New code")]
+    )
 
 
 class MemberForm(forms.Form):

@@ -46,6 +46,16 @@ exam_patterns = [
         name="cohort_member_remove",
     ),
     path(
+        "cohorts/<uuid:cohort_uuid>/invitations/",
+        cohorts.cohort_invite,
+        name="cohort_invite",
+    ),
+    path(
+        "cohorts/<uuid:cohort_uuid>/join-link/",
+        cohorts.cohort_join_link,
+        name="cohort_join_link",
+    ),
+    path(
         "cohorts/<uuid:cohort_uuid>/accommodations/",
         cohorts.cohort_accommodation,
         name="cohort_accommodation",

@@ -7,10 +7,15 @@ starts from the wheels (config/embedded.py).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,8 +94,95 @@ def suite_database_url() -> str:
     return f"postgres://{db['USER'] or 'postgres'}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+class Inbox:
+    """The messages a real SMTP server (aiosmtpd, on a loopback port) received."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[email.message.EmailMessage] = []
+        self._arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        with self._arrived:
+            self.messages.clear()
+
+    def wait_for(self, count: int, timeout: float = 20) -> list[email.message.EmailMessage]:
+        """At least `count` messages, waiting for a worker that sends them asynchronously."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.messages) >= count, timeout)
+            assert len(self.messages) >= count, f"{len(self.messages)} of {count} mails arrived"
+            return list(self.messages)
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address in m["To"]]
+
+    @staticmethod
+    def link(message: email.message.EmailMessage) -> str:
+        """The one http(s) link in a message's text."""
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        links = re.findall(r"https?://\S+", body)
+        assert len(links) == 1, links
+        return links[0]
+
+
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def smtp_server():
+    """A real SMTP server on a free loopback port for the whole session. Its address is also put
+    in the environment, so the Celery worker (started after it) sends there too."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox(port)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    saved = {k: os.environ.get(k) for k in ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS")}
+    os.environ.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_USE_TLS="0")
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def mailbox(smtp_server, settings):
+    """This process sends through the real SMTP server (pytest-django would keep mail in
+    memory); the inbox starts empty."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    smtp_server.clear()
+    yield smtp_server
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks queued on commit run in this process (tests that do not need the real worker)."""
+    from config.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, smtp_server):
     """A real Celery worker on the real Redis broker, pointed at the test database.
 
     Tests that use it must use `transactional_db`, so their rows are committed and visible to

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -14,11 +15,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import services as accounts_services
 from accounts.decorators import instructor_required
+from accounts.models import JoinLink
+from accounts.views import site_url
 from config.htmx import render_htmx, vary_on_htmx
 from exams import authoring
 from exams.models import Cohort, Exam
-from teach.forms import AccommodationForm, AddMembersForm, AssignmentForm, CohortForm, MemberForm
+from teach.forms import (
+    AccommodationForm,
+    AddMembersForm,
+    AssignmentForm,
+    CohortForm,
+    InviteForm,
+    JoinLinkForm,
+    MemberForm,
+)
 from teach.views.common import add_errors, message, uuid_or_404
 
 
@@ -51,6 +63,10 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
 
 
 def _members_context(cohort: Cohort, **extra) -> dict:
+    now = timezone.now()
+    invitations = list(cohort.invitations.order_by("email"))
+    for invitation in invitations:
+        invitation.current_status = invitation.status(now)
     return {
         "cohort": cohort,
         # Each member with this cohort's accommodations (the filter's join carries them).
@@ -64,6 +80,11 @@ def _members_context(cohort: Cohort, **extra) -> dict:
             .order_by("username")
         ),
         "add_form": extra.pop("add_form", None) or AddMembersForm(),
+        "invite_form": extra.pop("invite_form", None) or InviteForm(),
+        # Open and accepted invitations alike: which addresses had an account is never shown.
+        "invitations": invitations,
+        "invitation_days": settings.INVITATION_DAYS,
+        "join_link": JoinLink.objects.filter(cohort=cohort).first(),
         **extra,
     }
 
@@ -102,8 +123,9 @@ def cohort_members_add(request: HttpRequest, cohort_uuid) -> HttpResponse:
     cohort = get_object_or_404(_owned_cohorts(request), uuid=cohort_uuid)
     form = AddMembersForm(request.POST)
     if not form.is_valid():
+        # The form shows its own error; htmx gets no second copy above the table.
         return _members_response(
-            request, cohort, add_form=form, error="Enter at least one username."
+            request, cohort, add_form=form, error=None if request.htmx else message_of(form)
         )
     try:
         result = authoring.cohort_add_members(
@@ -111,7 +133,9 @@ def cohort_members_add(request: HttpRequest, cohort_uuid) -> HttpResponse:
         )
     except ValidationError as exc:
         form.add_error("usernames", exc)
-        return _members_response(request, cohort, add_form=form, error=message(exc))
+        return _members_response(
+            request, cohort, add_form=form, error=None if request.htmx else message(exc)
+        )
     # One answer for an unknown name, an instructor and an inactive account alike.
     return _members_response(
         request,
@@ -153,6 +177,58 @@ def cohort_accommodation(request: HttpRequest, cohort_uuid) -> HttpResponse:
     except ValidationError as exc:
         return _members_response(request, cohort, error=message(exc))
     return _members_response(request, cohort, notice=f"Saved accommodations for {member.username}.")
+
+
+def message_of(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+@require_POST
+@instructor_required
+@vary_on_htmx
+def cohort_invite(request: HttpRequest, cohort_uuid) -> HttpResponse:
+    """Invite by email, one or a list; a bad line refuses the whole list, naming the line."""
+    cohort = get_object_or_404(_owned_cohorts(request), uuid=cohort_uuid)
+    form = InviteForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _members_response(
+            request,
+            cohort,
+            invite_form=form,
+            error="Nobody was invited: fix the list below."
+            if request.htmx
+            else f"Nobody was invited. {message_of(form)}",
+        )
+    count = accounts_services.invitations_create(
+        cohort=cohort,
+        invited_by=request.user,
+        invitees=form.cleaned_data["invitees"],
+        base_url=site_url(request),
+        now=timezone.now(),
+    )
+    # One count for new and existing accounts alike (no page says whether an account exists).
+    people = "person" if count == 1 else "people"
+    return _members_response(
+        request, cohort, notice=f"{count} {people} invited or enrolled: each gets an email."
+    )
+
+
+@require_POST
+@instructor_required
+@vary_on_htmx
+def cohort_join_link(request: HttpRequest, cohort_uuid) -> HttpResponse:
+    cohort = get_object_or_404(_owned_cohorts(request), uuid=cohort_uuid)
+    form = JoinLinkForm(request.POST)
+    if not form.is_valid():
+        return _members_response(request, cohort, error="Choose turn on, turn off or new code.")
+    action = form.cleaned_data["action"]
+    accounts_services.join_link_set(cohort=cohort, action=action, now=timezone.now())
+    notice = {
+        "enable": "The join link is on.",
+        "disable": "The join link is off: it no longer lets anyone join.",
+        "regenerate": "A new join link is on; the old one no longer works.",
+    }[action]
+    return _members_response(request, cohort, notice=notice)
 
 
 # Assignments -----------------------------------------------------------------------------------

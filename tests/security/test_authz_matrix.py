@@ -20,7 +20,11 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from accounts import services as services_accounts
+from accounts.models import Invitation, token_digest
 from exams import attempts, clock
 from exams.models import Assignment, Blueprint, Cohort, Exam
 from questions.models import ImportJob, Media
@@ -75,6 +79,14 @@ MATRIX: dict[str, Row] = {
     "accounts:login": Row("get", PUBLIC),
     # Signing out always lands on the sign-in page.
     "accounts:logout": Row("post", dict.fromkeys(ROLES, "login")),
+    # Links from emails and the join link are for whoever holds them; what they do for each
+    # kind of visitor is tested in tests/accounts.
+    "accounts:invitation": Row("get", PUBLIC, "invitation_token", also_post=True),
+    "accounts:join": Row("get", PUBLIC, "join_code", also_post=True),
+    "accounts:password_reset": Row("get", PUBLIC, also_post=True),
+    "accounts:password_reset_done": Row("get", PUBLIC),
+    "accounts:password_reset_confirm": Row("get", PUBLIC, "reset_link", also_post=True),
+    "accounts:password_reset_complete": Row("get", PUBLIC),
     "teach:instructor_home": Row("get", INSTRUCTORS),
     "teach:bank_list": Row("get", INSTRUCTORS),
     "teach:bank_create": Row("get", INSTRUCTORS, also_post=True),
@@ -141,6 +153,8 @@ MATRIX: dict[str, Row] = {
     "teach:cohort_members_add": Row("post", INSTRUCTOR_OWNS, "cohort"),
     "teach:cohort_member_remove": Row("post", INSTRUCTOR_OWNS, "cohort"),
     "teach:cohort_accommodation": Row("post", INSTRUCTOR_OWNS, "cohort"),
+    "teach:cohort_invite": Row("post", INSTRUCTOR_OWNS, "cohort"),
+    "teach:cohort_join_link": Row("post", INSTRUCTOR_OWNS, "cohort"),
     "teach:assignment_create": Row("get", INSTRUCTORS, also_post=True),
     "analytics:progress": Row("get", SIGNED_IN),
     "analytics:attempt_review": Row("get", EXAMINEE_OWNS, "attempt"),
@@ -232,6 +246,16 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
     )
     job = ImportJob(bank=bank, owner=instructor, filename="a.json", created_at=now)
     job.upload.save("a.json", ContentFile(b"[]"), save=True)
+    Invitation.objects.create(
+        cohort=cohort,
+        email="new@example.org",
+        base_url="http://testserver",
+        created_at=now,
+        sent_at=now,
+        expires_at=now + timezone.timedelta(days=1),
+        token_hash=token_digest("matrix-invitation-token"),
+    )
+    join_link = services_accounts.join_link_set(cohort=cohort, action="enable", now=now)
     users = {
         "examinee": examinee,
         "other_examinee": other_examinee,
@@ -251,6 +275,9 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
         "attempt_block": [attempt.uuid, 1],
         "attempt_block_item": [attempt.uuid, 1, 1],
         "card": [card.uuid],
+        "invitation_token": ["matrix-invitation-token"],
+        "join_code": [join_link.code],
+        "reset_link": [urlsafe_base64_encode(force_bytes(examinee.pk)), "not-a-token"],
         "": [],
     }
 
