@@ -292,3 +292,30 @@ class AssignmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["exam"].queryset = Exam.objects.filter(owner=owner)
         self.fields["cohort"].queryset = Cohort.objects.filter(owner=owner)
+
+
+class KeyFixForm(forms.Form):
+    """A new key (an option letter) or "void" (credit everyone), for the rescore pages."""
+
+    VOID = "void"
+
+    choice = forms.ChoiceField(label="Score this question by")
+    reason = forms.CharField(max_length=500, required=False, label="Reason (kept in the audit)")
+    based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, version, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        letters = [chr(ord("A") + i) for i in range(len(version.options))]
+        self.fields["choice"].choices = [(letter, f"Key {letter}") for letter in letters] + [
+            (self.VOID, "Void: credit everyone who was shown it")
+        ]
+        self.fields["based_on"].initial = version.pk
+
+    @property
+    def key_index(self) -> int | None:
+        choice = self.cleaned_data["choice"]
+        return None if choice == self.VOID else ord(choice) - ord("A")
+
+    @property
+    def is_voided(self) -> bool:
+        return self.cleaned_data["choice"] == self.VOID

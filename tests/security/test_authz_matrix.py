@@ -21,6 +21,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from analytics import rescore
 from exams import services
 from exams.models import Assignment, Blueprint, Cohort, Exam
 from questions.models import ImportJob, Media
@@ -85,6 +86,8 @@ MATRIX: dict[str, Row] = {
     "teach:import_job": Row("get", INSTRUCTOR_OWNS, "job"),
     "teach:question_detail": Row("get", INSTRUCTOR_OWNS, "question"),
     "teach:question_retire": Row("post", INSTRUCTOR_OWNS, "question"),
+    "teach:key_fix": Row("get", INSTRUCTOR_OWNS, "question", also_post=True),
+    "teach:key_change": Row("get", INSTRUCTOR_OWNS, "key_change"),
     # The bank's owner, and examinees shown a question that uses the file (the examinee's
     # attempt holds every question of the world's bank).
     "questions:media": Row(
@@ -230,6 +233,15 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
         due_at=now,
         created_at=now,
     )
+    rekeyed = questions[5].current_version
+    key_change = rescore.key_change_apply(
+        question=questions[5],
+        key_index=(rekeyed.key_index + 1) % len(rekeyed.options),
+        is_voided=False,
+        based_on=rekeyed,
+        actor=instructor,
+        now=now,
+    )
     job = ImportJob(bank=bank, owner=instructor, filename="a.json", created_at=now)
     job.upload.save("a.json", ContentFile(b"[]"), save=True)
     users = {
@@ -242,6 +254,7 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
         "users": users,
         "bank": [bank.uuid],
         "job": [job.uuid],
+        "key_change": [key_change.uuid],
         "question": [questions[0].uuid],
         "media": [media.uuid],
         "exam": [exam.uuid],
