@@ -43,7 +43,10 @@ __all__ = [
     "Preview",
     "bank_create",
     "import_preview",
+    "question_check",
+    "question_draft",
     "question_edit",
+    "question_save",
     "question_rekey",
     "question_retire",
     "staged_upload_delete",
@@ -627,6 +630,51 @@ def question_edit(
         _link_media(resolver, [(q, version)])
         question.current_version = version
         question.save(update_fields=["current_version"])
+    return version
+
+
+def question_draft(*, question: Question) -> ParsedQuestion:
+    """The current version as an editable question: HTML with `media:NAME` references, the
+    files' bytes, tags and item set (the editor's starting point)."""
+    current = question.current_version
+    return parsed_from_version(question, current, _MediaNames(question.bank), question.tags.all())
+
+
+def question_check(*, draft: ParsedQuestion) -> list[str]:
+    """Sanitise and check an edited question exactly as an import would; the problems."""
+    return [p.message for p in finalize(draft)]
+
+
+def question_save(*, question: Question, draft: ParsedQuestion, now: datetime) -> QuestionVersion:
+    """Save the editor's question as a new version, with its tags, item set and media.
+
+    The same sanitising and rules as an import (finalize); an edit that changes nothing is
+    refused, so a double submit never makes an empty version.
+    """
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        current = QuestionVersion.objects.filter(question=question).order_by("-number").first()
+        draft.external_id = question.external_id
+        draft.origin = question.external_id
+        problems = question_check(draft=draft)
+        if problems:
+            raise ValidationError(problems)
+        digest = content_hash(draft)
+        if current is not None and digest == current.content_hash:
+            raise ValidationError("Nothing changed, so no new version was made.")
+        resolver = _Resolver(question.bank)
+        resolver.store_media([draft])
+        version = _version(
+            resolver, question, draft, (current.number if current else 0) + 1, digest
+        )
+        version.save()
+        _link_media(resolver, [(draft, version)])
+        item_set = resolver.item_set(draft)
+        question.item_set = item_set
+        question.set_position = draft.item_set["position"] if item_set else None
+        question.current_version = version
+        question.save(update_fields=["current_version", "item_set", "set_position"])
+        question.tags.set(set(resolver.tag_ids(draft)))
     return version
 
 

@@ -86,6 +86,7 @@ MATRIX: dict[str, Row] = {
     "teach:import_job": Row("get", INSTRUCTOR_OWNS, "job"),
     "teach:question_detail": Row("get", INSTRUCTOR_OWNS, "question"),
     "teach:question_retire": Row("post", INSTRUCTOR_OWNS, "question"),
+    "teach:question_edit": Row("get", INSTRUCTOR_OWNS, "question", also_post=True),
     "teach:key_fix": Row("get", INSTRUCTOR_OWNS, "question", also_post=True),
     "teach:key_change": Row("get", INSTRUCTOR_OWNS, "key_change"),
     # The bank's owner, and examinees shown a question that uses the file (the examinee's

@@ -130,6 +130,7 @@ OWNED_VIEWS = [
     ("teach:question_retire", "question", "post", "get"),
     ("teach:import_job", "job", "get", "post"),
     ("teach:key_fix", "question", "get", "put"),
+    ("teach:question_edit", "question", "get", "put"),
     ("teach:key_change", "key_change", "get", "post"),
 ]
 PLAIN_VIEWS = [
