@@ -151,3 +151,28 @@ def test_an_unknown_tag_kind_is_named(instructor_client, question):
     url = reverse("teach:question_edit", args=[question.uuid])
     response = instructor_client.post(url, _data(tags="organ:heart"))
     assert response.status_code == 400 and "Line 1" in response.content.decode()
+
+
+def test_a_version_shows_its_content_and_a_word_diff_from_the_one_before(
+    instructor_client, question
+):
+    url = reverse("teach:question_edit", args=[question.uuid])
+    instructor_client.post(
+        url,
+        _data(
+            stem_html="<p>A 58-year-old man has crushing chest pain.</p>",
+            objective_html="",
+        ),
+    )
+    page = instructor_client.get(reverse("teach:question_version", args=[question.uuid, 2]))
+    html = page.content.decode()
+    assert page.status_code == 200 and "Changes from version 1" in html
+    assert "<del>woman</del> <ins>man</ins>" in html
+    assert 'Objective <span class="badge bad">cleared</span>' in html
+    assert "Option A" not in html.split('id="version-diff"')[1]
+
+
+def test_another_instructors_version_is_not_found(client, other_instructor, question):
+    client.force_login(other_instructor)
+    url = reverse("teach:question_version", args=[question.uuid, 1])
+    assert client.get(url).status_code == 404
