@@ -1,7 +1,10 @@
+import uuid
+
+from django.conf import settings
 from django.db import models
 
 from exams.models import Attempt, AttemptBlock
-from questions.models import QuestionVersion, Tag
+from questions.models import Question, QuestionVersion, Tag
 
 
 class BlockPerformance(models.Model):
@@ -63,3 +66,75 @@ class ItemStatisticDue(models.Model):
 
     def __str__(self) -> str:
         return f"statistics due for {self.version_id}"
+
+
+class KeyChange(models.Model):
+    """One rescore of a question: the audit row (who, when, what) and the job that recomputes.
+
+    The responses it moved are listed, so the change can be read back and its recomputation
+    repeated; recomputing is a rebuild from stored responses, so running it twice is harmless.
+    """
+
+    class Kind(models.TextChoices):
+        KEY = "key", "Key corrected"
+        VOID = "void", "Item voided (credited to everyone)"
+        RESTORE = "restore", "Void lifted"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Recomputing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="key_changes")
+    from_version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    old_key_index = models.PositiveSmallIntegerField()
+    new_key_index = models.PositiveSmallIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    # What moved: response ids and the closed blocks they sit in (the recomputation's scope).
+    response_ids = models.JSONField(default=list)
+    block_ids = models.JSONField(default=list)
+    # Versions the responses were moved from: their item statistics are recomputed too.
+    from_version_ids = models.JSONField(default=list)
+    changed_count = models.PositiveIntegerField(default=0)
+    attempts = models.ManyToManyField(Attempt, related_name="key_changes", blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=models.F("total")), name="keychange_progress_le"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.get_kind_display()} ({self.status})"
+
+    @property
+    def response_count(self) -> int:
+        return len(self.response_ids)
+
+    @property
+    def old_key_letter(self) -> str:
+        return chr(ord("A") + self.old_key_index)
+
+    @property
+    def new_key_letter(self) -> str:
+        return chr(ord("A") + self.new_key_index)
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

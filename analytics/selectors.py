@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404
 from analytics.models import ItemStatistic
 from exams import exposure
 from exams.models import Attempt, AttemptBlock, Exam, Response
-from questions.models import Tag
+from questions.models import Tag, credited_q
 
 logger = logging.getLogger(__name__)
 
@@ -154,9 +154,11 @@ class ReviewItem:
 
 
 def _status(block: AttemptBlock, response: Response) -> str:
+    if response.version.is_voided and block.state == AttemptBlock.State.CLOSED:
+        return "correct"
     if response.choice is None:
         return "omitted" if block.state == AttemptBlock.State.CLOSED else "unanswered"
-    return "correct" if response.choice == response.version.key_index else "incorrect"
+    return "correct" if response.version.credits(response.choice) else "incorrect"
 
 
 def review_items(*, attempt: Attempt, block: AttemptBlock, now: datetime) -> list[ReviewItem]:
@@ -246,7 +248,7 @@ def block_summaries(*, attempt: Attempt) -> list[BlockSummary]:
         .values("block_id")
         .annotate(
             total=Count("id"),
-            correct=Count("id", filter=Q(choice=F("version__key_index"))),
+            correct=Count("id", filter=credited_q()),
             answered=Count("id", filter=Q(choice__isnull=False)),
             marked=Count("id", filter=Q(is_marked=True)),
         )
@@ -294,7 +296,7 @@ def _areas(responses, overall_percent: float, kinds=PROFILE_KINDS) -> dict[str, 
             slug=F("question__tags__slug"),
             name=F("question__tags__name"),
         )
-        .annotate(total=Count("id"), correct=Count("id", filter=Q(choice=F("version__key_index"))))
+        .annotate(total=Count("id"), correct=Count("id", filter=credited_q()))
         .order_by()
     )
     by_kind: dict[str, list[Area]] = {kind: [] for kind in kinds}
@@ -390,7 +392,7 @@ def attempt_percent_correct(attempt_ids: list[int]) -> dict[int, tuple[int, int]
             attempt_id__in=attempt_ids, block__state=AttemptBlock.State.CLOSED
         )
         .values("attempt_id")
-        .annotate(total=Count("id"), correct=Count("id", filter=Q(choice=F("version__key_index"))))
+        .annotate(total=Count("id"), correct=Count("id", filter=credited_q()))
         .order_by()
     }
 
@@ -442,7 +444,7 @@ def predicted_score(responses: list[Response]) -> tuple[object | None, str]:
         return None, "No item in these blocks has statistics yet."
     p = np.array([stats[r.version_id].correct / stats[r.version_id].responses for r in scored])
     n = np.array([stats[r.version_id].responses for r in scored])
-    correct = np.array([1 if r.choice == r.version.key_index else 0 for r in scored])
+    correct = np.array([1 if r.version.credits(r.choice) else 0 for r in scored])
     try:
         prediction = predict_score(correct=correct, difficulties=difficulties_from_p_values(p, n))
     except Exception:
@@ -459,13 +461,13 @@ def score_report(*, attempt: Attempt) -> ScoreReport:
     responses = list(
         responses_qs.select_related("version", "block").order_by("block__number", "position")
     )
-    correct = sum(1 for r in responses if r.choice == r.version.key_index)
+    correct = sum(1 for r in responses if r.version.credits(r.choice))
     total = len(responses)
     overall = _percent(correct, total)
     areas = _areas(responses_qs, overall)
     misses: dict[str, list[Miss]] = {"time": [], "changed": [], "knowledge": []}
     for r in responses:
-        if r.choice != r.version.key_index:
+        if not r.version.credits(r.choice):
             reason = miss_reason(r)
             misses[reason].append(Miss(r.block.number, r.position, reason))
     candidates = [

@@ -71,7 +71,14 @@ def _tag_performance_rows(block_ids: Iterable[int]) -> list[dict]:
     responses = list(
         Response.objects.filter(block_id__in=list(block_ids))
         .order_by()
-        .values_list("block_id", "attempt_id", "question_id", "choice", "version__key_index")
+        .values_list(
+            "block_id",
+            "attempt_id",
+            "question_id",
+            "choice",
+            "version__key_index",
+            "version__is_voided",
+        )
     )
     tags_of: dict[int, list[int]] = defaultdict(list)
     for question_id, tag_id in Question.tags.through.objects.filter(
@@ -79,11 +86,11 @@ def _tag_performance_rows(block_ids: Iterable[int]) -> list[dict]:
     ).values_list("question_id", "tag_id"):
         tags_of[question_id].append(tag_id)
     totals: dict[tuple[int, int, int], list[int]] = {}
-    for block_id, attempt_id, question_id, choice, key in responses:
+    for block_id, attempt_id, question_id, choice, key, is_voided in responses:
         for tag_id in tags_of[question_id]:
             row = totals.setdefault((block_id, attempt_id, tag_id), [0, 0])
             row[0] += 1
-            row[1] += int(choice is not None and choice == key)
+            row[1] += int(is_voided or (choice is not None and choice == key))
     return [
         {"block_id": b, "attempt_id": a, "tag_id": t, "total": total, "correct": correct}
         for (b, a, t), (total, correct) in totals.items()
@@ -148,7 +155,7 @@ def _refresh_locked(*, version_ids: list[int], now: datetime) -> int:
     versions = {
         v["id"]: v
         for v in QuestionVersion.objects.filter(id__in=version_ids).values(
-            "id", "key_index", "options"
+            "id", "key_index", "is_voided", "options"
         )
     }
     counts: dict[int, dict[int | None, int]] = {}
@@ -174,7 +181,10 @@ def _refresh_locked(*, version_ids: list[int], now: datetime) -> int:
                 version_id=version_id,
                 responses=responses,
                 answered=responses - by_choice.get(None, 0),
-                correct=by_choice.get(version["key_index"], 0),
+                # A voided item credits everyone it was shown to, answered or not.
+                correct=responses
+                if version["is_voided"]
+                else by_choice.get(version["key_index"], 0),
                 option_counts=option_counts,
                 median_time_ms=medians.get(version_id),
                 computed_at=now,

@@ -10,7 +10,7 @@ from celery import current_app, shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from analytics import services
+from analytics import rescore, services
 
 logger = logging.getLogger(__name__)
 
@@ -113,3 +113,13 @@ def sweep_missing_analytics() -> int:
     if computed:
         logger.info("analytics sweep computed %s block(s)", computed)
     return computed
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def rescore_key_change(key_change_id: int) -> str:
+    """Rebuild the analytics a key fix touched; the claim makes a redelivered message a no-op."""
+    now = timezone.now()
+    if not rescore.key_change_claim(key_change_id=key_change_id, now=now):
+        return "skipped"
+    rescore.key_change_recompute(key_change_id=key_change_id, now=now)
+    return "done"

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from analytics import charts, selectors
+from analytics import charts, rescore, selectors
 from analytics.forms import ReviewQueryForm
 from config.htmx import render_htmx
 from exams import exposure
@@ -130,6 +130,7 @@ def score_report(request: HttpRequest, attempt_uuid) -> HttpResponse:
             "time_pressure_seconds": selectors.TIME_PRESSURE_SECONDS_LEFT,
             "rushed_seconds": selectors.RUSHED_ITEM_SECONDS,
             "band_percent": 90,
+            "rescores": rescore.key_change_notes(attempt=attempt),
         },
     )
 

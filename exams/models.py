@@ -415,4 +415,4 @@ class Response(models.Model):
 
     @property
     def is_correct(self) -> bool:
-        return self.choice is not None and self.choice == self.version.key_index
+        return self.version.credits(self.choice)

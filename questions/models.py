@@ -151,6 +151,9 @@ class QuestionVersion(models.Model):
     # [{"text": "<sanitised html>", "explanation": "<sanitised html>"}, ...] in display order.
     options = models.JSONField()
     key_index = models.PositiveSmallIntegerField()
+    # A voided item is credited to everyone who was shown it (a flawed item found after the
+    # exam); set on a new version by a rescore, so the responses moved to it score that way.
+    is_voided = models.BooleanField(default=False)
     explanation_html = models.TextField(blank=True)
     objective_html = models.TextField(blank=True)
     difficulty = models.FloatField(null=True, blank=True)
@@ -198,6 +201,17 @@ class QuestionVersion(models.Model):
     @property
     def key_letter(self) -> str:
         return chr(ord("A") + self.key_index)
+
+    def credits(self, choice: int | None) -> bool:
+        """Whether this answer scores: the key, or anything at all on a voided item."""
+        return self.is_voided or (choice is not None and choice == self.key_index)
+
+
+def credited_q(prefix: str = "") -> models.Q:
+    """The `credits` rule as a filter over responses (prefix for a related response)."""
+    return models.Q(**{f"{prefix}version__is_voided": True}) | models.Q(
+        **{f"{prefix}choice": F(f"{prefix}version__key_index")}
+    )
 
 
 def media_upload_to(instance: "Media", filename: str) -> str:

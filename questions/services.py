@@ -43,7 +43,11 @@ __all__ = [
     "Preview",
     "bank_create",
     "import_preview",
+    "question_check",
+    "question_draft",
     "question_edit",
+    "question_save",
+    "question_rekey",
     "question_retire",
     "staged_upload_delete",
     "staged_upload_is_fresh",
@@ -624,6 +628,93 @@ def question_edit(
         version = _version(resolver, question, q, current.number + 1, content_hash(q))
         version.save()
         _link_media(resolver, [(q, version)])
+        question.current_version = version
+        question.save(update_fields=["current_version"])
+    return version
+
+
+def question_draft(*, question: Question) -> ParsedQuestion:
+    """The current version as an editable question: HTML with `media:NAME` references, the
+    files' bytes, tags and item set (the editor's starting point)."""
+    current = question.current_version
+    return parsed_from_version(question, current, _MediaNames(question.bank), question.tags.all())
+
+
+def question_check(*, draft: ParsedQuestion) -> list[str]:
+    """Sanitise and check an edited question exactly as an import would; the problems."""
+    return [p.message for p in finalize(draft)]
+
+
+def question_save(*, question: Question, draft: ParsedQuestion, now: datetime) -> QuestionVersion:
+    """Save the editor's question as a new version, with its tags, item set and media.
+
+    The same sanitising and rules as an import (finalize); an edit that changes nothing is
+    refused, so a double submit never makes an empty version.
+    """
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        current = QuestionVersion.objects.filter(question=question).order_by("-number").first()
+        draft.external_id = question.external_id
+        draft.origin = question.external_id
+        problems = question_check(draft=draft)
+        if problems:
+            raise ValidationError(problems)
+        digest = content_hash(draft)
+        if current is not None and digest == current.content_hash:
+            raise ValidationError("Nothing changed, so no new version was made.")
+        resolver = _Resolver(question.bank)
+        resolver.store_media([draft])
+        version = _version(
+            resolver, question, draft, (current.number if current else 0) + 1, digest
+        )
+        version.save()
+        _link_media(resolver, [(draft, version)])
+        item_set = resolver.item_set(draft)
+        question.item_set = item_set
+        question.set_position = draft.item_set["position"] if item_set else None
+        question.current_version = version
+        question.save(update_fields=["current_version", "item_set", "set_position"])
+        question.tags.set(set(resolver.tag_ids(draft)))
+    return version
+
+
+def question_rekey(
+    *, question: Question, key_index: int | None, is_voided: bool, now: datetime
+) -> QuestionVersion:
+    """A new version that differs from the current one only in how it is scored.
+
+    The caller (analytics/rescore.py) moves the responses to it; the content is copied, so the
+    examinee saw exactly this text, and nothing else about the question changes.
+    """
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        current = QuestionVersion.objects.filter(question=question).order_by("-number").first()
+        if current is None:
+            raise ValidationError("This question has no version to rescore.")
+        key = current.key_index if key_index is None else key_index
+        if not 0 <= key < len(current.options):
+            raise ValidationError({"key_index": "The key must point at one of the options."})
+        if (key, is_voided) == (current.key_index, current.is_voided):
+            raise ValidationError("That is already how this question is scored.")
+        media = list(current.media.all())
+        version = QuestionVersion.objects.get(pk=current.pk)
+        version.pk = None
+        version.number = current.number + 1
+        version.key_index = key
+        version.is_voided = is_voided
+        # The hash an import of the corrected question would give, so re-importing the fixed
+        # file is "unchanged"; a voided version never equals any file's content.
+        parsed = parsed_from_version(
+            question, current, _MediaNames(question.bank), question.tags.all()
+        )
+        parsed.key_index = key
+        digest = content_hash(parsed)
+        if is_voided:
+            digest = hashlib.sha256(f"{digest}:voided".encode()).hexdigest()
+        version.content_hash = digest
+        version.created_at = now
+        version.save(force_insert=True)
+        version.media.set(media)
         question.current_version = version
         question.save(update_fields=["current_version"])
     return version

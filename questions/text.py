@@ -40,3 +40,56 @@ def highlighted(fragment: str | None) -> SafeString:
     return mark_safe(  # noqa: S308 - every character but our markers was escaped above
         text.replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
     )
+
+
+def word_diff(old: str | None, new: str | None) -> SafeString:
+    """A word diff of two HTML fields' plain text: removed words in <del>, added in <ins>."""
+    import difflib
+
+    a, b = plain_text(old).split(), plain_text(new).split()
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(escape(" ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(f"<del>{escape(' '.join(a[i1:i2]))}</del>")
+        if j2 > j1:
+            out.append(f"<ins>{escape(' '.join(b[j1:j2]))}</ins>")
+    return mark_safe(" ".join(out))  # noqa: S308 - every word was escaped above
+
+
+def version_fields(version) -> dict[str, str]:
+    """A version's fields by label, as compared in a diff (HTML fields stay HTML)."""
+    fields = {"Stem": version.stem_html}
+    for i, option in enumerate(version.options):
+        letter = chr(ord("A") + i)
+        fields[f"Option {letter}"] = option.get("text", "")
+        fields[f"Why {letter}"] = option.get("explanation", "")
+    fields["Key"] = chr(ord("A") + version.key_index) + (" (voided)" if version.is_voided else "")
+    fields["Explanation"] = version.explanation_html
+    fields["Objective"] = version.objective_html
+    fields["Difficulty"] = "" if version.difficulty is None else f"{version.difficulty:g}"
+    fields["Source"] = version.source
+    fields["Licence"] = version.licence
+    return fields
+
+
+def version_diff(old, new) -> list[dict]:
+    """The fields that differ between two versions, each with its word diff; a field that
+    becomes empty is flagged, since saving or importing it would clear it."""
+    before = version_fields(old) if old is not None else {}
+    after = version_fields(new)
+    rows = []
+    for label in list(dict.fromkeys([*before, *after])):
+        a, b = before.get(label, ""), after.get(label, "")
+        if a == b:
+            continue
+        rows.append(
+            {
+                "field": label,
+                "diff": word_diff(a, b),
+                "is_cleared": bool(plain_text(a)) and not plain_text(b),
+            }
+        )
+    return rows

@@ -349,3 +349,174 @@ class AssignmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["exam"].queryset = Exam.objects.filter(owner=owner)
         self.fields["cohort"].queryset = Cohort.objects.filter(owner=owner)
+
+
+class KeyFixForm(forms.Form):
+    """A new key (an option letter) or "void" (credit everyone), for the rescore pages."""
+
+    VOID = "void"
+
+    choice = forms.ChoiceField(label="Score this question by")
+    reason = forms.CharField(max_length=500, required=False, label="Reason (kept in the audit)")
+    based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, version, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        letters = [chr(ord("A") + i) for i in range(len(version.options))]
+        self.fields["choice"].choices = [(letter, f"Key {letter}") for letter in letters] + [
+            (self.VOID, "Void: credit everyone who was shown it")
+        ]
+        self.fields["based_on"].initial = version.pk
+
+    @property
+    def key_index(self) -> int | None:
+        choice = self.cleaned_data["choice"]
+        return None if choice == self.VOID else ord(choice) - ord("A")
+
+    @property
+    def is_voided(self) -> bool:
+        return self.cleaned_data["choice"] == self.VOID
+
+
+class QuestionEditForm(forms.Form):
+    """The in-browser editor: every field an import carries. HTML fields are sanitised and
+    checked by the import's own rules (questions.services.question_check), not here."""
+
+    stem_html = forms.CharField(label="Stem", widget=forms.Textarea(attrs={"data-rich": "1"}))
+    key = forms.ChoiceField(label="Correct answer")
+    explanation_html = forms.CharField(
+        label="Explanation", required=False, widget=forms.Textarea(attrs={"data-rich": "1"})
+    )
+    objective_html = forms.CharField(
+        label="Educational objective",
+        required=False,
+        widget=forms.Textarea(attrs={"data-rich": "1", "rows": 3}),
+    )
+    tags = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line as kind:name, e.g. system:cardiovascular (kinds: "
+        "discipline, system, task, topic).",
+    )
+    difficulty = forms.FloatField(required=False, min_value=0, max_value=1)
+    source = forms.CharField(required=False, max_length=300)
+    licence = forms.CharField(required=False, max_length=200)
+    item_set_id = forms.CharField(label="Item set id", required=False, max_length=200)
+    item_set_kind = forms.ChoiceField(
+        label="Item set kind",
+        required=False,
+        choices=[("", "—"), ("sequential", "Sequential"), ("abstract", "Shared stimulus")],
+    )
+    item_set_position = forms.IntegerField(label="Position in set", required=False, min_value=1)
+    stimulus_html = forms.CharField(
+        label="Shared stimulus",
+        required=False,
+        widget=forms.Textarea(attrs={"data-rich": "1", "rows": 3}),
+    )
+    media_file = forms.FileField(
+        label="Add an image",
+        required=False,
+        help_text='Refer to it in any text as <img src="media:FILENAME">.',
+    )
+
+    def __init__(self, *args, option_count: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            posted = sum(1 for k in self.data if k.startswith("option_text_"))
+            option_count = max(option_count, min(posted, 26))
+        self.option_count = min(option_count + 1, 26)  # one blank slot to add an option
+        for i in range(self.option_count):
+            letter = chr(ord("A") + i)
+            self.fields[f"option_text_{i}"] = forms.CharField(
+                label=f"Option {letter}", required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+            self.fields[f"option_explanation_{i}"] = forms.CharField(
+                label=f"Why {letter}",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        self.fields["key"].choices = [(str(i), chr(ord("A") + i)) for i in range(self.option_count)]
+
+    def option_rows(self):
+        return [
+            (chr(ord("A") + i), self[f"option_text_{i}"], self[f"option_explanation_{i}"])
+            for i in range(self.option_count)
+        ]
+
+    def clean_tags(self) -> dict[str, list[str]]:
+        from questions.formats.common import TAG_KINDS, tag_slug
+
+        tags: dict[str, list[str]] = {}
+        for n, line in enumerate(self.cleaned_data["tags"].splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            kind, _, name = line.partition(":")
+            kind = kind.strip().lower()
+            if kind not in TAG_KINDS or not tag_slug(name):
+                raise forms.ValidationError(
+                    f"Line {n} ({line!r}): write kind:name with a kind among {', '.join(TAG_KINDS)}."
+                )
+            tags.setdefault(kind, []).append(tag_slug(name))
+        return tags
+
+    def clean(self):
+        data = super().clean()
+        options = []
+        for i in range(self.option_count):
+            text = (data.get(f"option_text_{i}") or "").strip()
+            explanation = (data.get(f"option_explanation_{i}") or "").strip()
+            if text or explanation:
+                options.append({"text": text, "explanation": explanation})
+        data["options"] = options
+        if data.get("item_set_id") and not data.get("item_set_kind"):
+            self.add_error("item_set_kind", "Choose the kind of item set.")
+        return data
+
+    @classmethod
+    def initial_from(cls, draft) -> dict:
+        initial = {
+            "stem_html": draft.stem_html,
+            "key": str(draft.key_index),
+            "explanation_html": draft.explanation_html,
+            "objective_html": draft.objective_html,
+            "tags": "\n".join(f"{k}:{s}" for k, slugs in sorted(draft.tags.items()) for s in slugs),
+            "difficulty": draft.difficulty,
+            "source": draft.source,
+            "licence": draft.licence,
+        }
+        for i, option in enumerate(draft.options):
+            initial[f"option_text_{i}"] = option["text"]
+            initial[f"option_explanation_{i}"] = option["explanation"]
+        if draft.item_set:
+            initial.update(
+                item_set_id=draft.item_set["external_id"],
+                item_set_kind=draft.item_set["kind"],
+                item_set_position=draft.item_set["position"],
+                stimulus_html=draft.item_set.get("stimulus_html", ""),
+            )
+        return initial
+
+    def apply_to(self, draft):
+        """The draft with this form's values (the caller adds any uploaded file)."""
+        data = self.cleaned_data
+        draft.stem_html = data["stem_html"]
+        draft.options = data["options"]
+        draft.key_index = int(data["key"]) if data["key"] != "" else None
+        draft.explanation_html = data["explanation_html"]
+        draft.objective_html = data["objective_html"]
+        draft.tags = data["tags"]
+        draft.tag_names = {}
+        draft.difficulty = data["difficulty"]
+        draft.source = data["source"]
+        draft.licence = data["licence"]
+        if data.get("item_set_id"):
+            draft.item_set = {
+                "external_id": data["item_set_id"].strip(),
+                "kind": data["item_set_kind"],
+                "position": data["item_set_position"] or 1,
+                "stimulus_html": data["stimulus_html"],
+            }
+        else:
+            draft.item_set = None
+        return draft

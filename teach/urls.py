@@ -4,7 +4,7 @@ under /teach/analytics/."""
 
 from django.urls import include, path
 
-from teach.views import banks, cohorts, dashboard, exams, insights, uploads
+from teach.views import banks, cohorts, dashboard, editor, exams, insights, rescore, uploads
 
 app_name = "teach"
 
@@ -19,6 +19,14 @@ bank_patterns = [
     path("imports/<uuid:job_uuid>/", uploads.import_job, name="import_job"),
     path("items/<uuid:question_uuid>/", banks.question_detail, name="question_detail"),
     path("items/<uuid:question_uuid>/retire/", banks.question_retire, name="question_retire"),
+    path(
+        "items/<uuid:question_uuid>/versions/<int:number>/",
+        banks.question_version,
+        name="question_version",
+    ),
+    path("items/<uuid:question_uuid>/edit/", editor.question_edit, name="question_edit"),
+    path("items/<uuid:question_uuid>/rescore/", rescore.key_fix, name="key_fix"),
+    path("rescores/<uuid:change_uuid>/", rescore.key_change, name="key_change"),
 ]
 
 exam_patterns = [

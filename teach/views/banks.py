@@ -14,6 +14,7 @@ from accounts.decorators import instructor_required
 from analytics.selectors import version_statistic
 from config.htmx import render_htmx, vary_on_htmx
 from questions import selectors, services
+from questions.text import version_diff
 from teach.forms import BankCreateForm, BankPracticeForm, BankSearchForm, RetireForm
 
 PAGE_SIZE = 50
@@ -177,3 +178,24 @@ def question_retire(request: HttpRequest, question_uuid) -> HttpResponse:
             else "Question returned to service.",
         )
     return redirect(question)
+
+
+@require_GET
+@instructor_required
+def question_version(request: HttpRequest, question_uuid, number: int) -> HttpResponse:
+    """One version's content, and what changed from the version before it."""
+    question = get_object_or_404(
+        selectors.questions_owned(request.user).select_related("bank"), uuid=question_uuid
+    )
+    version = get_object_or_404(question.versions, number=number)
+    previous = question.versions.filter(number__lt=number).order_by("-number").first()
+    return render(
+        request,
+        "teach/question_version.html",
+        {
+            "question": question,
+            "version": version,
+            "previous": previous,
+            "diff": version_diff(previous, version) if previous else [],
+        },
+    )

@@ -25,6 +25,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts import services as services_accounts
 from accounts.models import Invitation, token_digest
+from analytics import rescore
 from exams import attempts, clock
 from exams.models import Assignment, Blueprint, Cohort, Exam
 from questions.models import ImportJob, Media
@@ -97,6 +98,10 @@ MATRIX: dict[str, Row] = {
     "teach:import_job": Row("get", INSTRUCTOR_OWNS, "job"),
     "teach:question_detail": Row("get", INSTRUCTOR_OWNS, "question"),
     "teach:question_retire": Row("post", INSTRUCTOR_OWNS, "question"),
+    "teach:question_version": Row("get", INSTRUCTOR_OWNS, "question_version"),
+    "teach:question_edit": Row("get", INSTRUCTOR_OWNS, "question", also_post=True),
+    "teach:key_fix": Row("get", INSTRUCTOR_OWNS, "question", also_post=True),
+    "teach:key_change": Row("get", INSTRUCTOR_OWNS, "key_change"),
     # The bank's owner, and examinees shown a question that uses the file (the examinee's
     # attempt holds every question of the world's bank).
     "questions:media": Row(
@@ -244,6 +249,15 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
         due_at=now,
         created_at=now,
     )
+    rekeyed = questions[5].current_version
+    key_change = rescore.key_change_apply(
+        question=questions[5],
+        key_index=(rekeyed.key_index + 1) % len(rekeyed.options),
+        is_voided=False,
+        based_on=rekeyed,
+        actor=instructor,
+        now=now,
+    )
     job = ImportJob(bank=bank, owner=instructor, filename="a.json", created_at=now)
     job.upload.save("a.json", ContentFile(b"[]"), save=True)
     Invitation.objects.create(
@@ -266,6 +280,8 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
         "users": users,
         "bank": [bank.uuid],
         "job": [job.uuid],
+        "key_change": [key_change.uuid],
+        "question_version": [questions[0].uuid, 1],
         "question": [questions[0].uuid],
         "media": [media.uuid],
         "exam": [exam.uuid],

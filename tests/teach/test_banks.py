@@ -102,6 +102,16 @@ def job(bank, instructor, t0):
     return job
 
 
+@pytest.fixture
+def key_change(question, instructor, t0):
+    from analytics import rescore
+
+    version = question.current_version
+    return rescore.key_change_apply(
+        question=question, key_index=1, is_voided=False, based_on=version, actor=instructor, now=t0
+    )
+
+
 def login_redirect(response) -> bool:
     return response.status_code == 302 and response["Location"].startswith(
         reverse("accounts:login")
@@ -119,6 +129,9 @@ OWNED_VIEWS = [
     ("teach:question_detail", "question", "get", "post"),
     ("teach:question_retire", "question", "post", "get"),
     ("teach:import_job", "job", "get", "post"),
+    ("teach:key_fix", "question", "get", "put"),
+    ("teach:question_edit", "question", "get", "put"),
+    ("teach:key_change", "key_change", "get", "post"),
 ]
 PLAIN_VIEWS = [
     ("teach:instructor_home", "get", "post"),
@@ -234,6 +247,24 @@ def test_bank_browser_searches_the_stem_text(instructor_client, bank, question):
     assert [q.external_id for q in response.context["page"].object_list] == ["CK-0002"]
     assert response.context["counts"].matching == 1
     assert response.context["counts"].total == 2
+
+
+def test_bank_browser_lists_plain_text_not_entities(instructor_client, bank):
+    make_question(bank, "CK-0002", stem="<p>Of 10&nbsp;individuals, <b>two</b> &amp; more</p>")
+    page = instructor_client.get(reverse("teach:bank_detail", args=[bank.uuid])).content.decode()
+    assert "Of 10 individuals, two &amp; more" in page
+    assert "&amp;nbsp;" not in page and "&nbsp;" not in page
+
+
+def test_bank_search_ranks_and_highlights_matches(instructor_client, bank):
+    make_question(bank, "CK-0002", stem="<p>Delivered at 39&nbsp;weeks of gestation.</p>")
+    make_question(bank, "CK-0003", stem="<p>At <i>39 weeks</i> she has pain; 39 weeks again.</p>")
+    make_question(bank, "CK-0004", stem="<p>A man with gout.</p>")
+    url = reverse("teach:bank_detail", args=[bank.uuid])
+    response = instructor_client.get(url, {"q": "39 weeks"})
+    ids = [q.external_id for q in response.context["page"].object_list]
+    assert sorted(ids) == ["CK-0002", "CK-0003"] and ids[0] == "CK-0003"
+    assert "<mark>39</mark> <mark>weeks</mark>" in response.content.decode()
 
 
 def test_bank_browser_filters_by_tag_and_status(instructor_client, bank, question, tags):
