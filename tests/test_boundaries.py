@@ -20,6 +20,7 @@ FORBIDDEN = {
     "exams": {"teach"},
     "analytics": {"teach"},
     "accounts": {"teach"},
+    "study": {"teach"},
     "config": {"teach"},
 }
 
