@@ -167,8 +167,14 @@ def line_chart(
     desc: str | None = None,
     width: int = 640,
     height: int = 220,
+    y_min: Number = 0,
+    intervals: Sequence[tuple[Number, Number]] | None = None,
 ) -> SafeString:
-    """A line over ordered points (label, value), e.g. percent correct per finished exam."""
+    """A line over ordered points (label, value), e.g. percent correct per finished exam.
+
+    `intervals`, one (low, high) per point, draws each point's interval as a whisker (a
+    predicted score's band); `y_min` lifts the axis off zero for a scale such as 1-300.
+    """
     left, right, top, bottom = 44, 16, 12, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     if desc is None:
@@ -179,7 +185,8 @@ def line_chart(
         return mark_safe("".join(out))  # noqa: S308 - escaped
 
     def y(v: Number) -> float:
-        return top + plot_h * (1 - max(0.0, min(float(v), y_max)) / y_max)
+        share = (max(float(y_min), min(float(v), y_max)) - y_min) / (y_max - y_min)
+        return top + plot_h * (1 - share)
 
     step = plot_w / (len(points) - 1) if len(points) > 1 else 0
 
@@ -187,7 +194,7 @@ def line_chart(
         return left + (i * step if len(points) > 1 else plot_w / 2)
 
     for tick in range(0, 101, 25):
-        tv = y_max * tick / 100
+        tv = y_min + (y_max - y_min) * tick / 100
         ty = _fmt(y(tv))
         out.append(
             f'<line x1="{left}" y1="{ty}" x2="{width - right}" y2="{ty}" stroke="{COLOR_AXIS}" '
@@ -203,6 +210,11 @@ def line_chart(
             f'class="chart-reference"/>'
             f'<text x="{width - right}" y="{_fmt(y(reference) - 4)}" text-anchor="end" '
             f'font-size="10">{escape(reference_label)}</text>'
+        )
+    for i, (low, high) in enumerate(intervals or []):
+        out.append(
+            f'<line x1="{_fmt(x(i))}" y1="{_fmt(y(low))}" x2="{_fmt(x(i))}" y2="{_fmt(y(high))}" '
+            f'stroke="{COLOR_SAME}" stroke-width="2" class="chart-interval"/>'
         )
     coords = " ".join(f"{_fmt(x(i))},{_fmt(y(v))}" for i, (_, v) in enumerate(points))
     out.append(

@@ -11,7 +11,7 @@ import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.db.models import Count, F, Q
@@ -34,6 +34,8 @@ BAND_Z = 1.6449
 # Below this many peers a percentile says more about the few peers than about the examinee.
 PERCENTILE_MIN_PEERS = 5
 WEAKEST_AREAS = 3
+# "Weakest areas lately": the closed blocks of this many days back from now.
+RECENT_DAYS = 14
 PROFILE_KINDS = (Tag.Kind.DISCIPLINE, Tag.Kind.SYSTEM, Tag.Kind.TASK)
 REVIEW_FILTERS = ("all", "incorrect", "marked", "omitted")
 
@@ -326,6 +328,15 @@ def _areas(responses, overall_percent: float, kinds=PROFILE_KINDS) -> dict[str, 
     return by_kind
 
 
+def weakest_areas(areas: dict[str, list[Area]]) -> list[Area]:
+    """The lowest systems and disciplines by percent correct, leaving out any area answered
+    all correctly; ties go to the area with more items."""
+    candidates = [
+        a for a in areas[Tag.Kind.SYSTEM] + areas[Tag.Kind.DISCIPLINE] if a.correct < a.total
+    ]
+    return sorted(candidates, key=lambda a: (a.percent, -a.total, a.name))[:WEAKEST_AREAS]
+
+
 @dataclass
 class Miss:
     block_number: int
@@ -470,10 +481,7 @@ def score_report(*, attempt: Attempt) -> ScoreReport:
         if not r.version.credits(r.choice):
             reason = miss_reason(r)
             misses[reason].append(Miss(r.block.number, r.position, reason))
-    candidates = [
-        a for a in areas[Tag.Kind.SYSTEM] + areas[Tag.Kind.DISCIPLINE] if a.correct < a.total
-    ]
-    weakest = sorted(candidates, key=lambda a: (a.percent, -a.total, a.name))[:WEAKEST_AREAS]
+    weakest = weakest_areas(areas)
     prediction, note = predicted_score(responses) if responses else (None, "No closed block yet.")
     return ScoreReport(
         attempt=attempt,
@@ -504,18 +512,84 @@ class ProgressPoint:
 
 
 @dataclass
+class AssessmentPoint:
+    """One finished self-assessment (an exam, not a practice block) on the progress trend."""
+
+    attempt: Attempt
+    prediction: object | None  # analytics.prediction.Prediction, when the model allows one
+    prediction_note: str
+    standing: PeerStanding | None
+
+
+@dataclass
+class RecentAreas:
+    days: int
+    correct: int
+    total: int
+    weakest: list[Area]
+
+
+@dataclass
 class Progress:
     points: list[ProgressPoint]
     areas: dict[str, list[Area]]
     correct: int
     total: int
+    assessments: list[AssessmentPoint] = field(default_factory=list)
+    recent: RecentAreas | None = None
 
     @property
     def percent(self) -> float:
         return _percent(self.correct, self.total)
 
+    @property
+    def predictions(self) -> list[AssessmentPoint]:
+        return [a for a in self.assessments if a.prediction is not None]
 
-def progress(*, user) -> Progress:
+
+def assessment_trend(*, user) -> list[AssessmentPoint]:
+    """The predicted score with its interval, and the percentile among peers, of each finished
+    self-assessment in order. A point keeps the reason when the model declines a score, and
+    the percentile stays None below PERCENTILE_MIN_PEERS (peer_standing's rule)."""
+    attempts = list(
+        Attempt.objects.filter(
+            user=user, kind=Attempt.Kind.EXAM, state=Attempt.State.FINISHED
+        ).order_by("finished_at", "id")
+    )
+    responses: dict[int, list[Response]] = defaultdict(list)
+    for r in (
+        Response.objects.filter(attempt__in=attempts, block__state=AttemptBlock.State.CLOSED)
+        .select_related("version")
+        .order_by("block__number", "position")
+    ):
+        responses[r.attempt_id].append(r)
+    points = []
+    for attempt in attempts:
+        mine = responses[attempt.id]
+        prediction, note = predicted_score(mine) if mine else (None, "No closed block.")
+        points.append(AssessmentPoint(attempt, prediction, note, peer_standing(attempt=attempt)))
+    return points
+
+
+def recent_areas(*, user, now: datetime, days: int = RECENT_DAYS) -> RecentAreas:
+    """The weakest areas over the blocks the student closed in the last `days` days (practice
+    blocks and exams alike), against their own percent over those blocks."""
+    responses = Response.objects.filter(
+        attempt__user=user,
+        block__state=AttemptBlock.State.CLOSED,
+        block__closed_at__gt=now - timedelta(days=days),
+        block__closed_at__lte=now,
+    )
+    totals = responses.aggregate(
+        total=Count("id"), correct=Count("id", filter=Q(choice=F("version__key_index")))
+    )
+    areas = _areas(responses, _percent(totals["correct"], totals["total"]))
+    return RecentAreas(
+        days=days, correct=totals["correct"], total=totals["total"], weakest=weakest_areas(areas)
+    )
+
+
+def progress(*, user, now: datetime) -> Progress:
     attempts = list(
         Attempt.objects.filter(user=user, state=Attempt.State.FINISHED).order_by(
             "finished_at", "id"
@@ -531,7 +605,14 @@ def progress(*, user) -> Progress:
         attempt__in=[p.attempt for p in points], block__state=AttemptBlock.State.CLOSED
     )
     areas = _areas(responses, _percent(correct, total))
-    return Progress(points=points, areas=areas, correct=correct, total=total)
+    return Progress(
+        points=points,
+        areas=areas,
+        correct=correct,
+        total=total,
+        assessments=assessment_trend(user=user),
+        recent=recent_areas(user=user, now=now),
+    )
 
 
 def version_statistic(version) -> ItemStatistic | None:

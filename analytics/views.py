@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from analytics import charts, rescore, selectors
+from analytics import charts, prediction, rescore, selectors
 from analytics.forms import ReviewQueryForm
 from config.htmx import render_htmx
 from exams import exposure
@@ -63,7 +63,8 @@ def block_review(request: HttpRequest, attempt_uuid, number: int) -> HttpRespons
         following_item = shown[index + 1] if index + 1 < len(shown) else None
     context = {
         "attempt": attempt,
-        "block": block,
+        # Not "block": inside `{% block %}` Django binds that name to the template block.
+        "attempt_block": block,
         "items": items,
         "shown_numbers": {item.number for item in shown},
         "current": current,
@@ -138,7 +139,7 @@ def score_report(request: HttpRequest, attempt_uuid) -> HttpResponse:
 @require_GET
 @login_required
 def progress(request: HttpRequest) -> HttpResponse:
-    data = selectors.progress(user=request.user)
+    data = selectors.progress(user=request.user, now=timezone.now())
     overall = round(data.percent, 1)
     trend = charts.line_chart(
         title="Percent correct over your finished exams",
@@ -162,8 +163,34 @@ def progress(request: HttpRequest) -> HttpResponse:
         for kind in selectors.PROFILE_KINDS
         if data.areas[kind]
     ]
+    predicted = data.predictions
+    prediction_trend = charts.line_chart(
+        title="Predicted Step 2 CK score over your self-assessments",
+        points=[
+            (a.attempt.finished_at.strftime("%d %b"), round(a.prediction.score)) for a in predicted
+        ],
+        intervals=[(a.prediction.low, a.prediction.high) for a in predicted],
+        y_min=150,
+        y_max=300,
+        unit="",
+        reference=prediction.PASSING_SCORE,
+        reference_label=f"Passing {prediction.PASSING_SCORE:.0f}",
+        desc="; ".join(
+            f"{a.attempt.finished_at:%d %b}: {a.prediction.score:.0f} "
+            f"({a.prediction.low:.0f}-{a.prediction.high:.0f})"
+            for a in predicted
+        )
+        or "No predicted score yet.",
+    )
     return render(
         request,
         "analytics/progress.html",
-        {"progress": data, "overall": overall, "trend": trend, "profiles": profiles},
+        {
+            "progress": data,
+            "overall": overall,
+            "trend": trend,
+            "profiles": profiles,
+            "prediction_trend": prediction_trend if predicted else None,
+            "min_peers": selectors.PERCENTILE_MIN_PEERS,
+        },
     )

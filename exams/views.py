@@ -31,6 +31,7 @@ from exams.forms import PracticeForm, SaveForm
 from exams.limits import rate_limited
 from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
 from questions.models import Tag
+from study import selectors as study_selectors
 
 LAB_VALUES_PATH = Path(__file__).resolve().parent / "data" / "lab_values.json"
 
@@ -88,6 +89,7 @@ def examinee_home(request: HttpRequest) -> HttpResponse:
             "in_progress": [a for a in attempts if a.state != Attempt.State.FINISHED],
             "finished": [a for a in attempts if a.state == Attempt.State.FINISHED],
             "practice_url": reverse("exams:practice_new"),
+            "next_step": study_selectors.next_step(user=user, now=now),
         },
     )
 

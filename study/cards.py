@@ -40,14 +40,10 @@ def _reason(response: Response) -> str | None:
     return None
 
 
-def cards_collect(*, user, now: datetime) -> int:
-    """Turn the student's closed-block misses, changed answers and marked items into cards.
-
-    Idempotent: a question already carded is left alone (its schedule is the student's).
-    Returns how many cards were created.
-    """
-    carded = Card.objects.filter(user=user).values("question_id")
-    responses = (
+def uncarded_responses(*, user) -> QuerySet[Response]:
+    """The closed-block responses that `cards_collect` would turn into cards: missed, changed
+    or marked (each has a `_reason`), on a question the student has no card for yet."""
+    return (
         Response.objects.filter(attempt__user=user, block__state=AttemptBlock.State.CLOSED)
         .filter(
             Q(choice__isnull=True)
@@ -55,7 +51,18 @@ def cards_collect(*, user, now: datetime) -> int:
             | Q(change_count__gt=0)
             | Q(is_marked=True)
         )
-        .exclude(question_id__in=carded)
+        .exclude(question_id__in=Card.objects.filter(user=user).values("question_id"))
+    )
+
+
+def cards_collect(*, user, now: datetime) -> int:
+    """Turn the student's closed-block misses, changed answers and marked items into cards.
+
+    Idempotent: a question already carded is left alone (its schedule is the student's).
+    Returns how many cards were created.
+    """
+    responses = (
+        uncarded_responses(user=user)
         .select_related("version")
         .order_by("block__closed_at", "position")
     )

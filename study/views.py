@@ -42,6 +42,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def review(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
+    # As on the study home: the home page's next step links here, counting the misses of blocks
+    # closed since the last visit, so the queue must hold them too.
+    cards.cards_collect(user=request.user, now=now)
     card = (
         cards.due_cards(user=request.user, now=now)
         .select_related("question__current_version", "question__item_set")

@@ -227,3 +227,18 @@ def test_closed_block_review_names_the_questions_source_and_licence(
 
     assert "Source: MedQA (Jin et al. 2021); explanation written for Mockboard&#x27;s demo" in html
     assert "Licence: MIT (question); CC BY 4.0 (explanation)." in html
+
+
+def test_the_breadcrumb_title_and_heading_name_the_block_number(examinee_client, exam_in_progress):
+    # Inside `{% block %}` Django binds `block` to the template block, so a context variable of
+    # that name renders empty ("› Block") and `block.state` tests are always false.
+    attempt, _ = exam_in_progress
+    html = examinee_client.get(
+        reverse("analytics:block_review", args=[attempt.uuid, 1])
+    ).content.decode()
+
+    assert "<span>Block 1</span>" in html
+    assert "<h1>Block 1 review</h1>" in html
+    assert "<title>Review · block 1 ·" in html
+    # Block 1 is closed: the score report link shows, not the tutor-mode note.
+    assert "Tutor mode:" not in html

@@ -134,3 +134,12 @@ def test_instructor_pages_never_show_a_students_notes_or_cards(
         assert not any(s in body for s in secrets), url
     summary = client.get(pages[0]).context["summary"]
     assert summary.is_shown and summary.with_cards == 1
+
+
+def test_the_review_queue_holds_misses_of_blocks_closed_since_the_last_visit(
+    client_ada, examinee, finished
+):
+    # Straight from the home page's next step, without a visit to the study home first.
+    assert not Card.objects.filter(user=examinee).exists()
+    page = client_ada.get(reverse("study:review"))
+    assert page.context["card"] is not None and page.context["due_count"] == 4
