@@ -147,7 +147,8 @@ class ReviewItem:
 
     def matches(self, which: str) -> bool:
         if which == "incorrect":
-            return self.status in ("incorrect", "omitted")
+            # Omitted items have their own filter, as in the summary's columns.
+            return self.status == "incorrect"
         if which == "marked":
             return self.is_marked
         if which == "omitted":

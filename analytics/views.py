@@ -63,7 +63,7 @@ def block_review(request: HttpRequest, attempt_uuid, number: int) -> HttpRespons
         following_item = shown[index + 1] if index + 1 < len(shown) else None
     context = {
         "attempt": attempt,
-        "block": block,
+        "attempt_block": block,
         "items": items,
         "shown_numbers": {item.number for item in shown},
         "current": current,
