@@ -107,9 +107,7 @@ def test_items_left_unanswered_with_time_left_are_not_time_pressure(
     attempt = build.attempt(user=examinee, block_count=2)
     ended = build.block(attempt=attempt, number=1)  # ended by the examinee, time left
     expired = build.block(attempt=attempt, number=2)
-    AttemptBlock.objects.filter(pk=expired.pk).update(
-        close_reason=AttemptBlock.CloseReason.EXPIRED
-    )
+    AttemptBlock.objects.filter(pk=expired.pk).update(close_reason=AttemptBlock.CloseReason.EXPIRED)
     expired.refresh_from_db()
     versions = [build.question(key=0) for _ in range(4)]
     build.response(block=ended, position=1, version=versions[0], choice=None, time_ms=0)

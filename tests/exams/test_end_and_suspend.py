@@ -96,9 +96,7 @@ def test_the_break_screen_offers_suspend_and_end_exam(examinee_client, on_break)
     assert reverse("exams:exam_end", args=[attempt.uuid]) in html
 
 
-def test_end_exam_confirmation_states_what_is_lost_then_shows_the_review(
-    examinee_client, on_break
-):
+def test_end_exam_confirmation_states_what_is_lost_then_shows_the_review(examinee_client, on_break):
     attempt = on_break
     url = reverse("exams:exam_end", args=[attempt.uuid])
 
@@ -111,14 +109,10 @@ def test_end_exam_confirmation_states_what_is_lost_then_shows_the_review(
     assert Attempt.objects.get(pk=attempt.pk).state == Attempt.State.FINISHED
 
 
-def test_suspend_goes_home_and_says_until_when_the_exam_can_be_resumed(
-    examinee_client, on_break
-):
+def test_suspend_goes_home_and_says_until_when_the_exam_can_be_resumed(examinee_client, on_break):
     attempt = on_break
 
-    response = examinee_client.post(
-        reverse("exams:exam_suspend", args=[attempt.uuid]), follow=True
-    )
+    response = examinee_client.post(reverse("exams:exam_suspend", args=[attempt.uuid]), follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("exams:examinee_home")
     html = response.content.decode()
