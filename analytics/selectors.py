@@ -27,7 +27,9 @@ logger = logging.getLogger(__name__)
 # "Why you missed": a miss counts as made under time pressure when the answer was given with
 # less than this much time left on the block clock ...
 TIME_PRESSURE_SECONDS_LEFT = 60
-# ... or when the examinee spent less than this on the item (including never reaching it).
+# ... or when the examinee answered after less than this on the item. An item left unanswered
+# counts as time pressure only when the block's clock ran out; one left unanswered in a block
+# ended with time to spare (or never taken) is "omitted", whatever time was spent on it.
 RUSHED_ITEM_SECONDS = 15
 # Width of the borderline band: a two-sided 90% Wilson interval on the area's proportion.
 BAND_Z = 1.6449
@@ -147,7 +149,8 @@ class ReviewItem:
 
     def matches(self, which: str) -> bool:
         if which == "incorrect":
-            return self.status in ("incorrect", "omitted")
+            # Omitted items have their own filter, as in the summary's columns.
+            return self.status == "incorrect"
         if which == "marked":
             return self.is_marked
         if which == "omitted":
@@ -387,6 +390,9 @@ def miss_reason(response: Response) -> str:
     key = response.version.key_index
     if response.first_choice == key and response.choice is not None and response.choice != key:
         return "changed"
+    if response.choice is None:
+        ran_out = response.block.close_reason == AttemptBlock.CloseReason.EXPIRED
+        return "time" if ran_out else "omitted"
     left = response.answered_with_seconds_left
     if (left is not None and left < TIME_PRESSURE_SECONDS_LEFT) or (
         response.time_spent_ms < RUSHED_ITEM_SECONDS * 1000
@@ -476,7 +482,7 @@ def score_report(*, attempt: Attempt) -> ScoreReport:
     total = len(responses)
     overall = _percent(correct, total)
     areas = _areas(responses_qs, overall)
-    misses: dict[str, list[Miss]] = {"time": [], "changed": [], "knowledge": []}
+    misses: dict[str, list[Miss]] = {"time": [], "changed": [], "omitted": [], "knowledge": []}
     for r in responses:
         if not r.version.credits(r.choice):
             reason = miss_reason(r)

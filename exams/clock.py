@@ -295,6 +295,53 @@ def block_end(*, attempt: Attempt, now: datetime) -> Attempt:
         return attempt
 
 
+def exam_suspend(*, attempt: Attempt, now: datetime) -> Attempt:
+    """Leave the exam between blocks, to come back to it later (docs/timing.md, "Suspend").
+
+    Nothing stops: the exam day's end is fixed, so time away is break time, and a return after
+    the break pool is spent shortens the next block; after the day's end the blocks not taken
+    close as "exam day ended". Suspending from the tutorial ends it (its unused time becomes
+    break time). A block cannot be suspended, as on test day: it must be ended first.
+    """
+    with transaction.atomic():
+        attempt = lock(attempt)
+        expire_locked(attempt=attempt, now=now)
+        if attempt.state == Attempt.State.IN_BLOCK:
+            raise ExamError("A block cannot be suspended: end the block first.")
+        if attempt.state == Attempt.State.TUTORIAL:
+            attempt.state = Attempt.State.BETWEEN_BLOCKS
+            attempt.tutorial_ends_at = now
+            attempt.break_started_at = now
+        if attempt.state != Attempt.State.FINISHED:
+            attempt.last_activity_at = now
+            attempt.save(
+                update_fields=["state", "tutorial_ends_at", "break_started_at", "last_activity_at"]
+            )
+        return attempt
+
+
+def exam_end(*, attempt: Attempt, now: datetime) -> Attempt:
+    """End the whole exam now: an open block closes as ended by the examinee, and every block
+    not started closes as "not taken", its items scored as omitted. Idempotent."""
+    with transaction.atomic():
+        attempt = lock(attempt)
+        expire_locked(attempt=attempt, now=now)
+        if attempt.state == Attempt.State.FINISHED:
+            return attempt
+        if attempt.state == Attempt.State.TUTORIAL:
+            attempt.tutorial_ends_at = now
+            attempt.save(update_fields=["tutorial_ends_at"])
+        for block in attempt.blocks.exclude(state=AttemptBlock.State.CLOSED).order_by("number"):
+            reason = AttemptBlock.CloseReason.ENDED
+            if block.state == AttemptBlock.State.PENDING:
+                block.started_at = now
+                reason = AttemptBlock.CloseReason.NOT_TAKEN
+            _close_block(attempt=attempt, block=block, reason=reason, closed_at=now, now=now)
+        attempt.last_activity_at = now
+        attempt.save(update_fields=["last_activity_at"])
+        return attempt
+
+
 # --------------------------------------------------------------------------- reads
 
 
@@ -475,15 +522,24 @@ def time_summary(*, attempt: Attempt, now: datetime) -> dict:
     break_used = max(0, int(elapsed - in_blocks - tutorial_used))
     blocks_left = sum(1 for b in blocks if b.state == AttemptBlock.State.PENDING)
     day = attempt.day_remaining(now)
+    break_remaining = (
+        attempt.break_remaining_seconds(now, blocks_left)
+        if attempt.state != Attempt.State.FINISHED
+        else None
+    )
+    # The break pool grows by unused tutorial time and time left in blocks ended early, so the
+    # "allowed" figure is what the pool has held so far: used plus what is left (docs/timing.md).
+    break_pool = attempt.break_seconds
+    if break_remaining is not None:
+        break_pool = break_used + break_remaining
     return {
         "blocks": rows,
         "tutorial_used_seconds": tutorial_used,
         "tutorial_allowed_seconds": attempt.tutorial_seconds,
         "break_used_seconds": break_used,
         "break_allowed_seconds": attempt.break_seconds,
-        "break_remaining_seconds": attempt.break_remaining_seconds(now, blocks_left)
-        if attempt.state != Attempt.State.FINISHED
-        else None,
+        "break_pool_seconds": break_pool,
+        "break_remaining_seconds": break_remaining,
         "day_remaining_seconds": int(day.total_seconds()) if day is not None else None,
         "blocks_left": blocks_left,
     }

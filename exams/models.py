@@ -305,6 +305,7 @@ class AttemptBlock(models.Model):
         EXPIRED = "expired", "Time expired"
         ENDED = "ended", "Ended by examinee"
         DAY_ENDED = "day_ended", "Exam day ended"
+        NOT_TAKEN = "not_taken", "Not taken (exam ended)"
 
     class AnalyticsState(models.TextChoices):
         NOT_DUE = "not_due", "Not due"

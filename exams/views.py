@@ -221,6 +221,52 @@ def block_end(request: HttpRequest, uuid) -> HttpResponse:
     )
 
 
+@require_POST
+@login_required
+def exam_suspend(request: HttpRequest, uuid) -> HttpResponse:
+    try:
+        attempt = exam_clock.exam_suspend(attempt=_own_attempt(request, uuid), now=timezone.now())
+    except ExamError as exc:
+        messages.error(request, str(exc))
+        return redirect("exams:attempt", uuid)
+    if attempt.is_finished:
+        return redirect(attempt)
+    if attempt.day_deadline_at:
+        until = timezone.localtime(attempt.day_deadline_at).strftime("%H:%M on %d %b %Y")
+        messages.info(
+            request,
+            f"Exam suspended. The exam day's clock keeps running: time away is break time, "
+            f"and the exam can be resumed until {until}, when blocks not taken close.",
+        )
+    else:
+        messages.info(request, "Exam suspended. Resume it from My exams whenever you like.")
+    return redirect("exams:examinee_home")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def exam_end(request: HttpRequest, uuid) -> HttpResponse:
+    now = timezone.now()
+    attempt = exam_clock.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
+    review_url = reverse("analytics:attempt_review", args=[attempt.uuid])
+    if request.method == "POST":
+        exam_clock.exam_end(attempt=attempt, now=now)
+        return redirect(review_url)
+    if attempt.is_finished:
+        return redirect(review_url)
+    blocks = list(attempt.blocks.exclude(state=AttemptBlock.State.CLOSED).order_by("number"))
+    return render(
+        request,
+        "exams/exam_end_confirm.html",
+        {
+            "attempt": attempt,
+            "open_block": next((b for b in blocks if b.state == AttemptBlock.State.ACTIVE), None),
+            "not_taken": [b for b in blocks if b.state == AttemptBlock.State.PENDING],
+            "items_per_block": attempt.responses.filter(block__number=1).count(),
+        },
+    )
+
+
 def _item_context(
     *,
     attempt: Attempt,

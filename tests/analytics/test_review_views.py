@@ -111,11 +111,29 @@ def test_incorrect_filter_walks_only_the_missed_items(examinee_client, exam_in_p
     response = examinee_client.get(url, {"filter": "incorrect"})
 
     html = response.content.decode()
-    # Starts at item 2 (item 1 was right) and offers item 3 next, with no previous item.
+    # Item 2 only: item 1 was right and item 3 was omitted, which has its own filter (the
+    # summary counts 1 incorrect and 1 omitted, so the filter must say 1, not 2).
     assert response.context["current"].number == 2
-    assert response.context["following_item"].number == 3
+    assert response.context["following_item"] is None
     assert response.context["previous_item"] is None
     assert 'rel="prev"' not in html
+    counts = dict(response.context["filter_links"])
+    assert (counts["incorrect"], counts["omitted"]) == (1, 1)
+
+
+def test_closed_timed_block_review_says_what_it_is(examinee_client, exam_in_progress):
+    attempt, _ = exam_in_progress
+
+    html = examinee_client.get(
+        reverse("analytics:block_review", args=[attempt.uuid, 1])
+    ).content.decode()
+
+    # The block's own number and state reach the page inside {% block content %}.
+    assert "<span>Block 1</span>" in html
+    assert "Block 1 review" in html
+    assert "Tutor mode" not in html
+    assert "Back to the block" not in html
+    assert reverse("analytics:score_report", args=[attempt.uuid]) in html
 
 
 def test_marked_filter_with_no_item_there_says_so(build, examinee, examinee_client):

@@ -81,8 +81,10 @@ def test_misses_are_sorted_into_changed_time_pressure_and_knowledge(
     build.response(block=block, position=3, version=versions[2], choice=2, seconds_left=30)
     # 10 s on the item
     build.response(block=block, position=4, version=versions[3], choice=3, time_ms=10_000)
-    # never reached
+    # never reached, in a block whose time ran out
     build.response(block=block, position=5, version=versions[4], choice=None, time_ms=0)
+    block.close_reason = "expired"
+    block.save(update_fields=["close_reason"])
     # plenty of time, plain wrong
     build.response(block=block, position=6, version=versions[5], choice=4, time_ms=90_000)
 
@@ -94,6 +96,32 @@ def test_misses_are_sorted_into_changed_time_pressure_and_knowledge(
     assert [m.position for m in misses["knowledge"]] == [6]
     review = reverse("analytics:block_review", args=[attempt.uuid, 1])
     assert f'href="{review}?item=6"' in response.content.decode()
+
+
+def test_items_left_unanswered_with_time_left_are_not_time_pressure(
+    build, examinee, examinee_client
+):
+    """A block ended with 29:57 left: its unopened items were omitted, not rushed."""
+    from exams.models import AttemptBlock
+
+    attempt = build.attempt(user=examinee, block_count=2)
+    ended = build.block(attempt=attempt, number=1)  # ended by the examinee, time left
+    expired = build.block(attempt=attempt, number=2)
+    AttemptBlock.objects.filter(pk=expired.pk).update(close_reason=AttemptBlock.CloseReason.EXPIRED)
+    expired.refresh_from_db()
+    versions = [build.question(key=0) for _ in range(4)]
+    build.response(block=ended, position=1, version=versions[0], choice=None, time_ms=0)
+    build.response(block=ended, position=2, version=versions[1], choice=None, time_ms=3_000)
+    build.response(block=expired, position=1, version=versions[2], choice=None, time_ms=0)
+    build.response(block=expired, position=2, version=versions[3], choice=1, time_ms=5_000)
+
+    response = examinee_client.get(reverse("analytics:score_report", args=[attempt.uuid]))
+
+    misses = response.context["report"].misses
+    assert [(m.block_number, m.position) for m in misses["omitted"]] == [(1, 1), (1, 2)]
+    assert [(m.block_number, m.position) for m in misses["time"]] == [(2, 1), (2, 2)]
+    assert misses["knowledge"] == []
+    assert "Left unanswered" in response.content.decode()
 
 
 def _finished(build, user, exam, correct_of_4: int, days: int = 0):

@@ -136,6 +136,8 @@ MATRIX: dict[str, Row] = {
     "exams:tutorial_end": Row("post", EXAMINEE_OWNS, "attempt"),
     "exams:block_start": Row("post", EXAMINEE_OWNS, "attempt"),
     "exams:block_end": Row("get", EXAMINEE_OWNS, "attempt", also_post=True),
+    "exams:exam_suspend": Row("post", EXAMINEE_OWNS, "attempt"),
+    "exams:exam_end": Row("get", EXAMINEE_OWNS, "attempt", also_post=True),
     "exams:review_screen": Row("get", EXAMINEE_OWNS, "attempt"),
     "exams:block_items": Row("get", EXAMINEE_OWNS, "attempt"),
     "exams:item": Row("get", EXAMINEE_OWNS, "attempt_item"),

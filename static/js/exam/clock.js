@@ -150,6 +150,9 @@ function awaitServerMove() {
 async function expireBlock() {
   const dlg = document.getElementById("expired-dialog");
   const text = document.getElementById("expired-text");
+  // The "about a minute remains" notice is stale now: it must not stay behind the dialog.
+  const banner = document.getElementById("time-warning");
+  if (banner) banner.hidden = true;
   if (dlg && !dlg.open) dlg.showModal();
   announce("Block time has expired.", true);
   const done = await Queue.flush(4000);

@@ -2,6 +2,7 @@
 // them, Esc closes the topmost one (never the "time expired" one), and a confirm in the exam's
 // own style.
 import { $ } from "./dom.js";
+import { placePanel } from "./panels.js";
 
 const dialogStack = [];
 // Run when the dialog with that id closes, before focus returns to its opener (item.js saves
@@ -22,6 +23,7 @@ export function openDialog(dlg, { modal = false, focus } = {}) {
   dlg._opener = document.activeElement;
   if (modal) dlg.showModal();
   else dlg.show();
+  placePanel(dlg);
   dialogStack.push(dlg);
   const target = (focus && $(focus, dlg)) || $("button, input, textarea, [tabindex]", dlg);
   if (target) target.focus();

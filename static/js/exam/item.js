@@ -137,6 +137,13 @@ export function onChoiceChange(radio) {
   const info = itemInfo();
   if (!info) return;
   info.swap.dataset.choice = radio.value;
+  const opt = radio.closest(".option");
+  if (opt && opt.classList.contains("is-struck")) {
+    // Choosing a struck-out option restores it: an answer is never also struck out.
+    paintStrike(opt, false);
+    const struck = optionEls(info.swap).filter((o) => o.classList.contains("is-struck"));
+    save({ struck: struck.map((o) => o.dataset.index).join(",") });
+  }
   if (info.mode === "tutor") {
     // Tutor mode: the choice is sent by "Submit answer", because sending it reveals the key.
     return;
@@ -180,6 +187,12 @@ export function toggleStrike(optionEl) {
   const info = itemInfo();
   if (!info || !optionEl) return;
   const on = !optionEl.classList.contains("is-struck");
+  const radio = $('input[type="radio"]', optionEl);
+  if (on && radio && radio.checked) {
+    // The chosen answer cannot also be struck out (as on test day): choose another first.
+    toast("Your selected answer cannot be struck out.");
+    return;
+  }
   paintStrike(optionEl, on);
   const struck = optionEls(info.swap)
     .filter((o) => o.classList.contains("is-struck"))

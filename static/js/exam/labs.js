@@ -23,7 +23,7 @@ export function initLabSearch(scope) {
     const empty = $("[data-lab-empty]", scope);
     if (empty) empty.hidden = shown > 0;
     const count = $("#lab-count", scope);
-    if (count) count.textContent = terms.length ? shown + " matching values" : "";
+    if (count) count.textContent = terms.length ? shown + (shown === 1 ? " matching value" : " matching values") : "";
   });
 }
 

@@ -20,6 +20,7 @@ import { formatDurations } from "./format.js";
 import { initNotes } from "./item.js";
 import { initLabSearch, loadLabs } from "./labs.js";
 import { initNavigation, showFirstScreen } from "./navigation.js";
+import { initPanels } from "./panels.js";
 import { initPracticeBuilder } from "./practice.js";
 import { initPrefs } from "./prefs.js";
 import { initQueue, Net, Queue, SaveState } from "./queue.js";
@@ -46,6 +47,7 @@ function startExam() {
   });
   initQueue();
   initDialogs();
+  initPanels();
   initNotes();
   initNavigation();
   initActions();
