@@ -5,6 +5,7 @@ warnings and the save state."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -148,3 +149,147 @@ def test_axe_finds_no_violation_on_any_exam_screen_or_dialog(
     assert_no_axe_violations(page, "score report")
     page.goto(f"{live_server.url}/exams/lab-values/")
     assert_no_axe_violations(page, "lab values page")
+
+
+def tab_to(page, is_there: str, *, limit: int = 60) -> None:
+    """Press Tab until `is_there` (a JS expression on `el`, the focused element) holds: the
+    control is reachable in the tab order, and reached with the keyboard alone."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            f"(() => {{ const el = document.activeElement; return !!({is_there}); }})()"
+        ):
+            return
+    raise AssertionError(f"Tab never reached {is_there}")
+
+
+def test_an_examinee_completes_a_block_with_the_keyboard_alone(
+    live_server, page, examinee, make_exam
+):
+    from exams.models import Attempt, Response
+
+    make_exam(title="E2E keys", slug="e2e-keys", blocks=1, items=3, minutes=5)
+    page.goto(f"{live_server.url}/accounts/login/?next=/exams/")
+    tab_to(page, "el.id === 'id_username'")
+    page.keyboard.type("ada")
+    page.keyboard.press("Tab")
+    from tests.conftest import PASSWORD
+
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/exams/")
+    page.once("dialog", lambda d: d.accept())  # the browser's own "Start now?" confirm
+    tab_to(page, "el.textContent.trim() === 'Start exam'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#start-block")
+    tab_to(page, "el.id === 'start-block'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector('#exam-root[data-ready="1"]')
+
+    # Item 1: Tab into the options, arrow to B (native radio group), mark it with M.
+    tab_to(page, "el.id === 'opt-0'")
+    page.keyboard.press("ArrowDown")
+    assert page.is_checked("#opt-1")
+    page.keyboard.press("m")
+    assert page.is_checked("#mark-box")
+    # Item 2: N moves on and focus lands on the new item's heading; C answers; the strike
+    # button of option D is reached by Tab and pressed with Enter.
+    page.keyboard.press("n")
+    page.wait_for_selector('#exam-swap[data-position="2"]')
+    assert page.evaluate("document.activeElement.id") == "item-heading"
+    page.keyboard.press("c")
+    tab_to(page, "el.matches('.strike-btn[data-index=\"3\"]')")
+    page.keyboard.press("Enter")
+    page.wait_for_selector('.option[data-index="3"].is-struck')
+    # Item 3 from the navigator, by Tab and Enter.
+    tab_to(page, "el.matches('.nav-item[data-pos=\"3\"]')")
+    page.keyboard.press("Enter")
+    page.wait_for_selector('#exam-swap[data-position="3"]')
+    page.keyboard.press("e")
+    # The review screen, then End Block (Alt+E) and its confirmation by Tab and Enter.
+    page.keyboard.press("r")
+    page.wait_for_selector('#exam-swap[data-screen="review"]')
+    page.keyboard.press("Alt+e")
+    page.wait_for_selector("#end-block-confirm")
+    tab_to(page, "el.id === 'end-block-confirm'")
+    page.keyboard.press("Enter")
+    page.wait_for_selector('[data-screen="finished"]')
+
+    attempt = Attempt.objects.get(user=examinee)
+    assert attempt.state == Attempt.State.FINISHED
+    r = {x.position: x for x in Response.objects.filter(attempt=attempt)}
+    assert r[1].choice == 1 and r[1].is_marked
+    assert r[2].choice == 2 and r[2].struck == [3]
+    assert r[3].choice == 4
+
+
+def test_the_accessibility_tree_announces_item_options_answer_warnings_and_save_state(
+    live_server, page, context, login, examinee, short_exam
+):
+    from playwright.sync_api import expect
+
+    login(page, "ada")
+    start_exam(page, examinee)
+    page.click("#start-block")
+    page.wait_for_selector('#exam-root[data-ready="1"]')
+    root = page.locator("#exam-root")
+    # The item: its heading, the stem in a region named after it, the options as a labelled
+    # radio group, each with its strike-out toggle.
+    expect(root).to_match_aria_snapshot(
+        """
+        - heading "Item 1 of 3" [level=1]
+        - region "Item 1 of 3":
+          - paragraph: /A 54-year-old man/
+          - group "Answer options for item 1":
+            - radio "A. Aspirin and percutaneous coronary intervention"
+            - button "Strike out option A" [pressed=false]
+            - radio "B. Oral metoprolol only"
+        - status: Saved
+        """
+    )
+    # The time warning (a one-minute block starts inside the two-minute warning) is spoken
+    # at once: an assertive live region.
+    assert page.get_attribute("#sr-assertive", "aria-live") == "assertive"
+    expect(page.locator("#sr-assertive")).to_have_text(
+        re.compile(r"Warning: about \d+ seconds remain")
+    )
+    # The answer state: chosen, struck out, marked.
+    page.keyboard.press("c")
+    page.focus("#opt-3")
+    page.keyboard.press("s")
+    expect(page.locator("#sr-polite")).to_have_text("Option D struck out")
+    page.keyboard.press("m")
+    expect(page.locator("#sr-polite")).to_have_text("Item marked for review")
+    expect(root).to_match_aria_snapshot(
+        """
+        - checkbox "Mark" [checked]
+        - region "Item 1 of 3":
+          - group "Answer options for item 1":
+            - radio "C. CT angiography of the chest" [checked]
+            - button "Strike out option C" [pressed=false]
+            - radio "D. Exercise stress test (struck out)"
+            - button "Strike out option D" [pressed]
+        """
+    )
+    # The save state is a polite status: Saved, and offline it says what is kept where.
+    expect(page.get_by_role("status")).to_have_text("Saved")
+    context.set_offline(True)
+    page.wait_for_selector('#save-state[data-state="offline"]')
+    page.keyboard.press("b")
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"Offline .*1 waiting to send"))
+    context.set_offline(False)
+    expect(page.get_by_role("status")).to_have_text("Saved")
+    # Moving on: focus goes to the new item's heading, so it is read out; the item list says
+    # which items are answered.
+    page.keyboard.press("n")
+    page.wait_for_selector('#exam-swap[data-position="2"]')
+    expect(page.locator(":focus")).to_have_accessible_name("Item 2 of 3")
+    expect(page.get_by_role("navigation", name="Items in this block")).to_match_aria_snapshot(
+        """
+        - list:
+          - listitem:
+            - link /1 answered/
+          - listitem:
+            - link /2 unanswered/
+        """
+    )
