@@ -151,6 +151,44 @@ def test_axe_finds_no_violation_on_any_exam_screen_or_dialog(
     assert_no_axe_violations(page, "lab values page")
 
 
+def test_axe_finds_no_violation_in_tutor_mode_a_sequential_set_and_the_expiry_dialog(
+    live_server, page, login, examinee, make_exam
+):
+    make_exam(
+        title="E2E axe tutor",
+        slug="e2e-axe-tutor",
+        blocks=1,
+        items=3,
+        minutes=5,
+        mode="tutor",
+        sequential=(2, 3),
+    )
+    login(page, "ada")
+    start_exam(page, examinee)
+    page.click("#start-block")
+    page.wait_for_selector('#exam-root[data-ready="1"]')
+    page.keyboard.press("b")
+    page.click('[data-action="submit-tutor"]')
+    page.wait_for_selector(".tutor")
+    assert_no_axe_violations(page, "tutor mode: the explanation of a wrong answer")
+    page.click('[data-action="contrast"]')
+    assert_no_axe_violations(page, "tutor mode: the explanation in reverse colour")
+    page.click('[data-action="contrast"]')
+    page.keyboard.press("n")
+    page.wait_for_selector('#exam-swap[data-position="2"] .set-banner')
+    assert_no_axe_violations(page, "an item of a sequential set")
+    page.keyboard.press("c")
+    page.keyboard.press("n")
+    page.wait_for_selector("#confirm-dialog[open]")
+    assert_no_axe_violations(page, "the leave-this-item confirmation")
+    page.click('[data-action="confirm-no"]')
+    page.wait_for_selector("#confirm-dialog", state="hidden")
+    # The expiry dialog, opened as the clock opens it at zero (waiting five minutes for it
+    # would add nothing to what axe sees).
+    page.evaluate("document.getElementById('expired-dialog').showModal()")
+    assert_no_axe_violations(page, "the block-time-expired dialog")
+
+
 def tab_to(page, is_there: str, *, limit: int = 60) -> None:
     """Press Tab until `is_there` (a JS expression on `el`, the focused element) holds: the
     control is reachable in the tab order, and reached with the keyboard alone."""
