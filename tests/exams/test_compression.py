@@ -33,9 +33,7 @@ def body(response) -> bytes:
     return response.content
 
 
-def test_the_block_bundle_is_gzip_encoded_when_the_client_accepts_it(
-    examinee_client, live_attempt
-):
+def test_the_block_bundle_is_gzip_encoded_when_the_client_accepts_it(examinee_client, live_attempt):
     url = reverse("exams:block_items", args=[live_attempt.uuid])
     plain = examinee_client.get(url)
     packed = examinee_client.get(url, **GZIP)
