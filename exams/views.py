@@ -22,6 +22,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.compression import gzip_without_secrets
 from config.htmx import render_htmx
 from exams import answers, exposure, practice
 from exams import clock as exam_clock
@@ -390,6 +391,7 @@ def _set_size(block: AttemptBlock, current: Response) -> int:
 
 @require_GET
 @login_required
+@gzip_without_secrets
 def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
     if bad := _bad_position(request, position):
         return bad
@@ -413,6 +415,9 @@ def item(request: HttpRequest, uuid, position: int) -> HttpResponse:
         now=now,
         set_size=_set_size(block, block.current_response),
     )
+    # The fragment is shown by the script, which saves through the queue: its no-JavaScript
+    # form needs no token, and without one the fragment may be compressed (config/compression.py).
+    context["omit_form_token"] = bool(request.htmx)
     return render_htmx(request, "exams/item.html", "exams/_item_partial.html", context)
 
 
@@ -459,6 +464,7 @@ def _open_block(attempt: Attempt, now) -> AttemptBlock:
 
 @require_GET
 @login_required
+@gzip_without_secrets
 def block_items(request: HttpRequest, uuid) -> HttpResponse:
     """Every item of the open block in one response, for the browser's offline cache.
 
@@ -493,6 +499,7 @@ def block_items(request: HttpRequest, uuid) -> HttpResponse:
             set_size=set_sizes.get(r.question.item_set_id, 0),
         )
         context["tutor"] = None
+        context["omit_form_token"] = True  # read by the script only, and compressed
         if nav_html is None:
             # The navigator is the same list for every item but the "current" mark, which the
             # browser sets when it stores each item: rendered once, not items × items times.
@@ -577,6 +584,7 @@ def _saved(
 
 @require_GET
 @login_required
+@gzip_without_secrets
 def review_screen(request: HttpRequest, uuid) -> HttpResponse:
     now = timezone.now()
     attempt = exam_clock.attempt_refresh(attempt=_own_attempt(request, uuid), now=now)
@@ -638,6 +646,7 @@ def _lab_sections() -> list[dict]:
 
 @require_GET
 @login_required
+@gzip_without_secrets
 def lab_values(request: HttpRequest) -> HttpResponse:
     return render_htmx(
         request,

@@ -16,7 +16,7 @@ import {
 } from "./item.js";
 import { followLabContents, openLabs } from "./labs.js";
 import { endBlock, navigate } from "./navigation.js";
-import { toggleContrast, toggleNavigator, zoomBy } from "./prefs.js";
+import { closeNavDrawer, toggleContrast, toggleNavigator, zoomBy } from "./prefs.js";
 import { Queue } from "./queue.js";
 import { currentSwap } from "./state.js";
 
@@ -53,6 +53,8 @@ export function initActions() {
 
   document.addEventListener("click", (e) => {
     const t = e.target;
+    // A tap outside the phone's item drawer closes it (its own toggle button toggles it).
+    if (t.closest && !t.closest("#item-nav, [data-action='toggle-navigator']")) closeNavDrawer();
     const hl = t.closest && t.closest("#stem mark.hl");
     if (hl) {
       const sel = window.getSelection();
@@ -147,5 +149,16 @@ export function initActions() {
     const stem = e.target.closest && e.target.closest("#stem");
     if (!stem) return;
     window.setTimeout(() => highlightSelection(), 0);
+  });
+
+  // By touch a long press selects text and no mouseup follows: highlight once the selection
+  // has stayed still for a moment (the examinee may still be dragging its handles).
+  let lastPointer = "mouse";
+  let touchTimer = 0;
+  document.addEventListener("pointerdown", (e) => (lastPointer = e.pointerType), true);
+  document.addEventListener("selectionchange", () => {
+    if (lastPointer !== "touch") return;
+    window.clearTimeout(touchTimer);
+    touchTimer = window.setTimeout(() => highlightSelection(), 700);
   });
 }

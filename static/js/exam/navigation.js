@@ -9,7 +9,7 @@ import { confirmDialog } from "./dialogs.js";
 import { $, $$, csrfToken, toast } from "./dom.js";
 import { formatDurations } from "./format.js";
 import { paintReview, queueNote, readNav, showItem } from "./item.js";
-import { applyPrefs } from "./prefs.js";
+import { applyPrefs, closeNavDrawer } from "./prefs.js";
 import { Net, Queue } from "./queue.js";
 import { blockItemsUrl, currentSwap, itemInfo, pageScreen, root, state } from "./state.js";
 
@@ -238,7 +238,7 @@ export function afterSwap(swap, { fromServer, focus = true }) {
   }
   if (swap.dataset.screen === "review") paintReview(swap);
   formatDurations(swap);
-  applyPrefs();
+  if (!closeNavDrawer()) applyPrefs();
   if (window.htmx && typeof window.htmx.process === "function") window.htmx.process(swap);
   const heading = $("#item-heading", swap);
   if (heading && focus) heading.focus({ preventScroll: true });

@@ -7,6 +7,10 @@ import { store } from "./storage.js";
 const html = document.documentElement;
 const ZOOM_LEVELS = 6;
 const ZOOM_DEFAULT = 1;
+// On a phone the item list is a drawer over the item (exam.css, same width): closed unless the
+// examinee opens it, closed again on moving to an item, and never remembered.
+const PHONE = window.matchMedia("(max-width: 760px)");
+let drawerOpen = false;
 
 function prefs() {
   return store.get("mb:prefs", {});
@@ -23,11 +27,13 @@ export function applyPrefs() {
   for (let i = 0; i < ZOOM_LEVELS; i++) html.classList.toggle("zoom-" + i, i === zoom);
   html.classList.toggle("reverse-contrast", !!p.contrast);
   html.classList.toggle("nav-hidden", p.navHidden === true);
+  html.classList.toggle("nav-open", PHONE.matches && drawerOpen);
+  const expanded = PHONE.matches ? drawerOpen : !p.navHidden;
   $$('[data-action="contrast"]').forEach((b) =>
     b.setAttribute("aria-pressed", p.contrast ? "true" : "false")
   );
   $$('[data-action="toggle-navigator"]').forEach((b) =>
-    b.setAttribute("aria-expanded", p.navHidden ? "false" : "true")
+    b.setAttribute("aria-expanded", expanded ? "true" : "false")
   );
 }
 
@@ -47,14 +53,32 @@ export function toggleContrast() {
 }
 
 export function toggleNavigator() {
+  if (PHONE.matches) {
+    drawerOpen = !drawerOpen;
+    applyPrefs();
+    if (drawerOpen) {
+      const current = document.querySelector("#item-nav .is-current, #item-nav a");
+      if (current) current.focus();
+    }
+    return;
+  }
   const p = prefs();
   p.navHidden = !p.navHidden;
   savePrefs(p);
 }
 
+// Closes the phone's item drawer; true when it was open (Esc, a tap outside it, a move).
+export function closeNavDrawer() {
+  if (!drawerOpen) return false;
+  drawerOpen = false;
+  applyPrefs();
+  return true;
+}
+
 // Applies the preferences now and again whenever another tab changes them.
 export function initPrefs() {
   applyPrefs();
+  PHONE.addEventListener("change", applyPrefs);
   window.addEventListener("storage", (e) => {
     if (e.key === "mb:prefs") applyPrefs();
   });

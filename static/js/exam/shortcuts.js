@@ -10,7 +10,7 @@ import { highlightSelection } from "./highlights.js";
 import { choose, openNotes, optionEls, toggleMark, toggleStrike } from "./item.js";
 import { openLabs } from "./labs.js";
 import { endBlock, goRel, goReview } from "./navigation.js";
-import { zoomBy } from "./prefs.js";
+import { closeNavDrawer, zoomBy } from "./prefs.js";
 import { currentSwap, pageScreen } from "./state.js";
 
 const TYPING =
@@ -20,7 +20,7 @@ function onKeydown(e) {
   if (e.defaultPrevented || e.isComposing) return;
   const t = e.target;
   if (e.key === "Escape") {
-    if (closeTopDialog()) e.preventDefault();
+    if (closeTopDialog() || closeNavDrawer()) e.preventDefault();
     return;
   }
   const calcDlg = document.getElementById("calc-dialog");
