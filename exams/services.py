@@ -383,14 +383,21 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
             _expire_locked(attempt=open_attempt, now=now)
             if open_attempt.state != Attempt.State.FINISHED:
                 return open_attempt
+        # Assignments are read with the examinee's override (a later close, more attempts,
+        # more time); an archived exam or cohort opens nothing.
+        from exams import access
+
+        if exam.is_archived:
+            raise NotAllowed("This exam has been archived.")
         assignment = None
+        override = None
         if not exam.is_public:
-            assignments = available_assignments(user=user, exam=exam, now=now)
-            if not assignments:
+            effective = access.best_open(user=user, exam=exam, now=now)
+            if effective is None:
                 raise NotAllowed("This exam is not open to you now.")
-            if attempts_left(user=user, exam=exam, now=now) == 0:
+            if access.attempts_left(user=user, exam=exam, now=now) == 0:
                 raise NotAllowed("You have used all your attempts at this exam.")
-            assignment = assignments[0]
+            assignment, override = effective.assignment, effective.override
         # Accommodations come only from the membership of the cohort that assigns this exam:
         # another instructor's cohort can neither stretch nor reset them, and a public exam
         # has none.
@@ -401,10 +408,16 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
                 .values("time_multiplier", "extra_break_minutes")
                 .first()
             ) or {}
+        extra_block_seconds = 0
+        if override is not None:
+            extra_block_seconds = override.extra_block_minutes * 60
+            accommodation["extra_break_minutes"] = (
+                accommodation.get("extra_break_minutes", 0) + override.extra_break_minutes
+            )
         blueprint = exam.blueprint
         blocks = exam_blocks(exam=exam, rng=rng or random.Random())
         timed = exam.mode == Exam.Mode.TIMED
-        return _create_attempt(
+        attempt = _create_attempt(
             user=user,
             exam=exam,
             assignment=assignment,
@@ -412,12 +425,16 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
             title=exam.title,
             mode=exam.mode,
             blocks=blocks,
-            block_seconds=blueprint.block_minutes * 60 if timed else None,
+            block_seconds=blueprint.block_minutes * 60 + extra_block_seconds if timed else None,
             break_seconds=blueprint.break_minutes * 60,
             tutorial_seconds=blueprint.tutorial_minutes * 60,
             now=now,
             **accommodation,
         )
+        if override is not None:
+            attempt.override_summary = override.summary[:300]
+            attempt.save(update_fields=["override_summary"])
+        return attempt
 
 
 # --------------------------------------------------------------------------- practice

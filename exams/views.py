@@ -24,10 +24,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.htmx import render_htmx
-from exams import exposure, services
+from exams import access, exposure, services
 from exams.forms import PracticeForm, SaveForm
 from exams.limits import rate_limited
-from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
+from exams.models import Attempt, AttemptBlock, Exam, Response
+from exams.timezones import in_user_zone
 from questions.models import Tag
 
 LAB_VALUES_PATH = Path(__file__).resolve().parent / "data" / "lab_values.json"
@@ -53,18 +54,28 @@ def _bad_position(request: HttpRequest, position: int) -> HttpResponse | None:
 
 @require_GET
 @login_required
+@in_user_zone
 def examinee_home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     user = request.user
-    exams = {e.id: e for e in Exam.objects.filter(is_public=True).select_related("blueprint")}
-    assignments: dict[int, Assignment] = {}
-    for a in Assignment.objects.filter(cohort__members=user).select_related("exam__blueprint"):
-        if a.is_open(now):
-            exams[a.exam_id] = a.exam
-            assignments[a.exam_id] = a
+    exams = {
+        e.id: e
+        for e in Exam.objects.filter(is_public=True, archived_at__isnull=True).select_related(
+            "blueprint"
+        )
+    }
+    assignments: dict[int, access.Effective] = {}
+    assigned = Exam.objects.filter(
+        assignments__cohort__members=user, archived_at__isnull=True
+    ).select_related("blueprint")
+    for exam in assigned.distinct():
+        effective = access.best_open(user=user, exam=exam, now=now)
+        if effective is not None:
+            exams[exam.id] = exam
+            assignments[exam.id] = effective
     available = []
     for exam in sorted(exams.values(), key=lambda e: e.title):
-        left = services.attempts_left(user=user, exam=exam, now=now)
+        left = access.attempts_left(user=user, exam=exam, now=now)
         available.append(
             {
                 "exam": exam,
@@ -95,9 +106,7 @@ def examinee_home(request: HttpRequest) -> HttpResponse:
 def exam_start(request: HttpRequest, uuid) -> HttpResponse:
     exam = get_object_or_404(Exam, uuid=uuid)
     now = timezone.now()
-    if not exam.is_public and not services.available_assignments(
-        user=request.user, exam=exam, now=now
-    ):
+    if not exam.is_public and not access.open_assignments(user=request.user, exam=exam, now=now):
         raise Http404("No such exam for you.")
     try:
         attempt = services.attempt_start(user=request.user, exam=exam, now=now)

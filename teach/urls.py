@@ -4,7 +4,7 @@ under /teach/analytics/."""
 
 from django.urls import include, path
 
-from teach.views import banks, cohorts, dashboard, exams, insights, uploads
+from teach.views import banks, cohorts, dashboard, exams, gradebook, insights, uploads
 
 app_name = "teach"
 
@@ -31,7 +31,17 @@ exam_patterns = [
         exams.fixed_form_autofill,
         name="fixed_form_autofill",
     ),
+    path("exams/<uuid:exam_uuid>/edit/", exams.exam_edit, name="exam_edit"),
+    path("exams/<uuid:exam_uuid>/archive/", exams.exam_archive, name="exam_archive"),
+    path("exams/<uuid:exam_uuid>/delete/", exams.exam_delete, name="exam_delete"),
+    path("exams/<uuid:exam_uuid>/gradebook/", gradebook.gradebook, name="gradebook"),
     path("blueprints/new/", exams.blueprint_create, name="blueprint_create"),
+    path("blueprints/<uuid:blueprint_uuid>/", exams.blueprint_edit, name="blueprint_edit"),
+    path(
+        "blueprints/<uuid:blueprint_uuid>/delete/",
+        exams.blueprint_delete,
+        name="blueprint_delete",
+    ),
     path("cohorts/", cohorts.cohort_list, name="cohort_list"),
     path("cohorts/new/", cohorts.cohort_create, name="cohort_create"),
     path("cohorts/<uuid:cohort_uuid>/", cohorts.cohort_detail, name="cohort_detail"),
@@ -50,7 +60,21 @@ exam_patterns = [
         cohorts.cohort_accommodation,
         name="cohort_accommodation",
     ),
+    path("cohorts/<uuid:cohort_uuid>/edit/", cohorts.cohort_edit, name="cohort_edit"),
+    path("cohorts/<uuid:cohort_uuid>/archive/", cohorts.cohort_archive, name="cohort_archive"),
+    path("cohorts/<uuid:cohort_uuid>/delete/", cohorts.cohort_delete, name="cohort_delete"),
     path("assignments/new/", cohorts.assignment_create, name="assignment_create"),
+    path("assignments/<uuid:assignment_uuid>/", cohorts.assignment_edit, name="assignment_edit"),
+    path(
+        "assignments/<uuid:assignment_uuid>/remove/",
+        cohorts.assignment_remove,
+        name="assignment_remove",
+    ),
+    path(
+        "assignments/<uuid:assignment_uuid>/override/",
+        cohorts.assignment_override,
+        name="assignment_override",
+    ),
 ]
 
 insight_patterns = [
