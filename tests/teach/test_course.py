@@ -7,8 +7,7 @@ import csv
 import io
 import random
 import zoneinfo
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -22,7 +21,7 @@ from tests.teach.test_exams_and_cohorts import make_question
 
 pytestmark = pytest.mark.django_db
 
-UTC = dt_timezone.utc
+UTC = UTC
 
 
 @pytest.fixture
@@ -527,7 +526,7 @@ def test_gradebook_has_a_row_per_examinee_and_a_column_per_attempt(
         extra_break_minutes=0,
         now=t0,
     )
-    first = finish(start(examinee, exam, t0), t0)
+    finish(start(examinee, exam, t0), t0)
     finish(start(examinee, exam, t0 + timedelta(hours=1)), t0 + timedelta(hours=1))
     url = reverse("teach:gradebook", args=[exam.uuid]) + f"?cohort={cohort.uuid}"
     page = instructor_client.get(url)
