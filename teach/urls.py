@@ -14,6 +14,7 @@ bank_patterns = [
     path("banks/new/", banks.bank_create, name="bank_create"),
     path("banks/<uuid:bank_uuid>/", banks.bank_detail, name="bank_detail"),
     path("banks/<uuid:bank_uuid>/practice/", banks.bank_practice, name="bank_practice"),
+    path("banks/<uuid:bank_uuid>/export/", banks.bank_export, name="bank_export"),
     path("banks/<uuid:bank_uuid>/upload/", uploads.upload, name="upload"),
     path("banks/<uuid:bank_uuid>/upload/confirm/", uploads.upload_confirm, name="upload_confirm"),
     path("imports/<uuid:job_uuid>/", uploads.import_job, name="import_job"),

@@ -80,6 +80,7 @@ MATRIX: dict[str, Row] = {
     "teach:bank_create": Row("get", INSTRUCTORS, also_post=True),
     "teach:bank_detail": Row("get", INSTRUCTOR_OWNS, "bank"),
     "teach:bank_practice": Row("post", INSTRUCTOR_OWNS, "bank"),
+    "teach:bank_export": Row("get", INSTRUCTOR_OWNS, "bank"),
     "teach:upload": Row("get", INSTRUCTOR_OWNS, "bank", also_post=True),
     "teach:upload_confirm": Row("post", INSTRUCTOR_OWNS, "bank"),
     "teach:import_job": Row("get", INSTRUCTOR_OWNS, "job"),

@@ -575,3 +575,43 @@ def test_wrong_instructor_cannot_read_a_gradebook(client, other_instructor, exam
     url = reverse("teach:gradebook", args=[exam.uuid])
     assert client.get(url).status_code == 404
     assert client.get(url + "?export=csv").status_code == 404
+
+
+# Bank export -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "moodlexml", "gift", "qti"])
+def test_bank_page_exports_in_the_chosen_format_and_it_reimports(instructor_client, bank, fmt):
+    from questions.importing import ImportFile
+    from questions.services import questions_import
+
+    assert (
+        b"Export as"
+        in instructor_client.get(reverse("teach:bank_detail", args=[bank.uuid])).content
+    )
+    response = instructor_client.get(
+        reverse("teach:bank_export", args=[bank.uuid]), {"format": fmt}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="course.')
+    copy = Bank.objects.create(slug=f"copy-{fmt}", name="Copy")
+    name = response["Content-Disposition"].split('"')[1]
+    summary = questions_import(
+        bank=copy,
+        files=[ImportFile(name, response.content)],
+        format=fmt,
+        skip_unsupported=False,
+        now=datetime(2025, 1, 1, tzinfo=UTC),
+        dry_run=False,
+    )
+    assert copy.questions.count() == bank.questions.count() == 6, summary
+
+
+def test_bank_export_refuses_an_unknown_format_and_another_instructors_bank(
+    instructor_client, client, other_instructor, bank
+):
+    url = reverse("teach:bank_export", args=[bank.uuid])
+    response = instructor_client.get(url, {"format": "docx"})
+    assert response.status_code == 400 and b"format must be one of" in response.content
+    client.force_login(other_instructor)
+    assert client.get(url, {"format": "json"}).status_code == 404

@@ -104,9 +104,8 @@ def test_exam_page_shows_psychometrics_figures_for_the_same_data(
 
 
 def test_item_column_shows_the_stem_and_links_to_the_question(instructor_client, fixed_form):
-    from questions.text import plain_text
-
     from questions.models import Question
+    from questions.text import plain_text
 
     _, exam = fixed_form
     response = instructor_client.get(reverse("teach:exam_stats", args=[exam.uuid]))
@@ -118,9 +117,8 @@ def test_item_column_shows_the_stem_and_links_to_the_question(instructor_client,
 
 
 def test_distractor_tables_show_option_text_and_their_denominator(instructor_client, fixed_form):
-    from questions.text import plain_text
-
     from questions.models import Question
+    from questions.text import plain_text
 
     _, exam = fixed_form
     response = instructor_client.get(reverse("teach:exam_stats", args=[exam.uuid]))
