@@ -8,6 +8,7 @@ into a response for an open block; only tutor mode reveals them, item by item, o
 from __future__ import annotations
 
 import json
+import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 
@@ -678,3 +679,36 @@ def practice_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("exams:practice_new")
     return redirect(attempt)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def time_zone(request: HttpRequest) -> HttpResponse:
+    """Choose the zone every time is shown (and, for an instructor, entered) in."""
+    from django.core.exceptions import ValidationError
+
+    from exams import timezones
+
+    current = timezones.user_zone_name(request.user)
+    error = None
+    if request.method == "POST":
+        chosen = request.POST.get("time_zone", "").strip()
+        try:
+            timezones.time_zone_set(user=request.user, time_zone=chosen)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Times are now shown in {chosen}.")
+            return redirect("exams:time_zone")
+    with timezone.override(zoneinfo.ZoneInfo(current)):
+        return render(
+            request,
+            "exams/time_zone.html",
+            {
+                "current": current,
+                "zones": sorted(timezones.zone_names()),
+                "error": error,
+                "now": timezone.now(),
+            },
+            status=400 if error else 200,
+        )

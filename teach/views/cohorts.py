@@ -19,7 +19,7 @@ from accounts.decorators import instructor_required
 from config.htmx import render_htmx, vary_on_htmx
 from exams import authoring
 from exams.models import Assignment, AssignmentOverride, Cohort, Exam
-from exams.timezones import cohort_zone, in_user_zone
+from exams.timezones import cohort_zone
 from teach.forms import (
     AccommodationForm,
     AddMembersForm,
@@ -81,9 +81,15 @@ def _members_context(cohort: Cohort, **extra) -> dict:
 
 @require_GET
 @instructor_required
-@in_user_zone
 def cohort_detail(request: HttpRequest, cohort_uuid) -> HttpResponse:
     cohort = get_object_or_404(_owned_cohorts(request), uuid=cohort_uuid)
+    zone = cohort_zone(cohort, request.user)
+    # The cohort's windows and overrides are shown in its zone, as they were entered.
+    with timezone.override(zone):
+        return _cohort_page(request, cohort, zone)
+
+
+def _cohort_page(request: HttpRequest, cohort: Cohort, zone) -> HttpResponse:
     return render_htmx(
         request,
         "teach/cohort_detail.html",
@@ -102,7 +108,7 @@ def cohort_detail(request: HttpRequest, cohort_uuid) -> HttpResponse:
             ),
             "stats_url": reverse("teach:cohort_stats", args=[cohort.uuid]),
             "now": timezone.now(),
-            "zone": cohort_zone(cohort, request.user),
+            "zone": zone,
         },
     )
 

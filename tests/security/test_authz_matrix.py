@@ -101,6 +101,8 @@ MATRIX: dict[str, Row] = {
     ),
     "exams:examinee_home": Row("get", SIGNED_IN),
     "exams:lab_values": Row("get", SIGNED_IN),
+    # Each user's own zone: nobody else's to read or change.
+    "exams:time_zone": Row("get", SIGNED_IN, also_post=True),
     "exams:practice_new": Row("get", SIGNED_IN),
     "exams:practice_create": Row("post", SIGNED_IN),
     # Assigned to the examinee's cohort only.

@@ -615,3 +615,21 @@ def test_bank_export_refuses_an_unknown_format_and_another_instructors_bank(
     assert response.status_code == 400 and b"format must be one of" in response.content
     client.force_login(other_instructor)
     assert client.get(url, {"format": "json"}).status_code == 404
+
+
+def test_a_user_sets_their_own_zone_and_a_bad_name_is_refused(examinee_client, examinee):
+    from exams.timezones import user_zone_name
+
+    url = reverse("exams:time_zone")
+    assert examinee_client.post(url, {"time_zone": "Mars/Olympus"}).status_code == 400
+    assert user_zone_name(examinee) == "UTC"
+    assert examinee_client.post(url, {"time_zone": "Asia/Tokyo"}).status_code == 302
+    assert user_zone_name(examinee) == "Asia/Tokyo"
+    assert "in Asia/Tokyo" in examinee_client.get(url).content.decode()
+
+
+def test_the_cohort_page_shows_windows_in_the_cohorts_zone(instructor_client, cohort, assignment):
+    authoring.cohort_update(cohort=cohort, name=cohort.name, time_zone="Australia/Sydney")
+    page = instructor_client.get(reverse("teach:cohort_detail", args=[cohort.uuid]))
+    local = assignment.closes_at.astimezone(zoneinfo.ZoneInfo("Australia/Sydney"))
+    assert f"{local:%H:%M}" in page.content.decode() and b"Australia/Sydney" in page.content
