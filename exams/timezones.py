@@ -27,8 +27,22 @@ def is_zone(name: str) -> bool:
     return bool(name) and name in zone_names()
 
 
-def user_zone_name(user, *, browser: str = "") -> str:
-    """The user's chosen zone, else the one their browser reported, else UTC."""
+SESSION_KEY = "time_zone"
+
+
+def user_zone_name(user, *, browser: str = "", session=None) -> str:
+    """The user's chosen zone, else the one their browser reported, else UTC.
+
+    With a session, the answer is kept in it, so only a session's first page reads the row
+    (time_zone_set writes it back when the user changes zone).
+    """
+    if session is not None:
+        cached = session.get(SESSION_KEY)
+        if cached and is_zone(cached):
+            return cached
+        name = user_zone_name(user, browser=browser)
+        session[SESSION_KEY] = name
+        return name
     if user is not None and user.is_authenticated:
         pref = TimeZonePreference.objects.filter(user=user).values_list("time_zone", flat=True)
         chosen = pref.first()
@@ -46,7 +60,7 @@ def cohort_zone(cohort: Cohort, user, *, browser: str = "") -> zoneinfo.ZoneInfo
     return zoneinfo.ZoneInfo(user_zone_name(user, browser=browser))
 
 
-def time_zone_set(*, user, time_zone: str) -> TimeZonePreference:
+def time_zone_set(*, user, time_zone: str, session=None) -> TimeZonePreference:
     from django.core.exceptions import ValidationError
 
     if not is_zone(time_zone):
@@ -54,6 +68,8 @@ def time_zone_set(*, user, time_zone: str) -> TimeZonePreference:
     pref, _ = TimeZonePreference.objects.update_or_create(
         user=user, defaults={"time_zone": time_zone}
     )
+    if session is not None:
+        session[SESSION_KEY] = time_zone
     return pref
 
 
@@ -64,7 +80,11 @@ def in_user_zone(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        name = user_zone_name(request.user, browser=request.COOKIES.get(COOKIE, ""))
+        name = user_zone_name(
+            request.user,
+            browser=request.COOKIES.get(COOKIE, ""),
+            session=getattr(request, "session", None),
+        )
         request.time_zone_name = name
         with timezone.override(zoneinfo.ZoneInfo(name)):
             return view(request, *args, **kwargs)

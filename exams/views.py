@@ -689,12 +689,12 @@ def time_zone(request: HttpRequest) -> HttpResponse:
 
     from exams import timezones
 
-    current = timezones.user_zone_name(request.user)
+    current = timezones.user_zone_name(request.user, session=request.session)
     error = None
     if request.method == "POST":
         chosen = request.POST.get("time_zone", "").strip()
         try:
-            timezones.time_zone_set(user=request.user, time_zone=chosen)
+            timezones.time_zone_set(user=request.user, time_zone=chosen, session=request.session)
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:

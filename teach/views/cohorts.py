@@ -37,14 +37,69 @@ def _owned_cohorts(request: HttpRequest):
     return Cohort.objects.filter(owner=request.user)
 
 
+COHORT_SORTS = {"name": "name", "members": "member_count", "created": "created_at"}
+PAGE_SIZE = 50
+
+
 @require_GET
 @instructor_required
 def cohort_list(request: HttpRequest) -> HttpResponse:
-    cohorts = _owned_cohorts(request).annotate(
+    """The owner's cohorts: filtered by name, current or archived, sorted, paginated, and
+    exported whole as CSV or XLSX."""
+    from django.core.paginator import Paginator
+
+    from analytics.gradebook import to_csv, to_xlsx
+
+    show_archived = request.GET.get("archived") == "1"
+    text = request.GET.get("q", "").strip()[:100]
+    cohorts = _owned_cohorts(request).filter(archived_at__isnull=not show_archived)
+    if text:
+        cohorts = cohorts.filter(name__icontains=text)
+    sort = request.GET.get("sort", "name")
+    if sort.removeprefix("-") not in COHORT_SORTS:
+        sort = "name"
+    field = COHORT_SORTS[sort.removeprefix("-")]
+    cohorts = cohorts.annotate(
         member_count=Count("members", distinct=True),
         assignment_count=Count("assignments", distinct=True),
+    ).order_by(f"-{field}" if sort.startswith("-") else field, "pk")
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        header = ["Cohort", "Members", "Assignments", "Created (UTC)"]
+        rows = [
+            [c.name, c.member_count, c.assignment_count, c.created_at.strftime("%Y-%m-%d %H:%M")]
+            for c in cohorts
+        ]
+        if export == "csv":
+            response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(
+                to_xlsx(header, rows, title="Cohorts"),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        response["Content-Disposition"] = f'attachment; filename="cohorts.{export}"'
+        return response
+    page = Paginator(cohorts, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_links = {}
+    for name in COHORT_SORTS:
+        q = request.GET.copy()
+        q.pop("page", None)
+        q["sort"] = f"-{name}" if sort == name else name
+        sort_links[name] = f"?{q.urlencode()}"
+    return render(
+        request,
+        "teach/cohort_list.html",
+        {
+            "cohorts": list(page.object_list),
+            "page": page,
+            "query": query.urlencode(),
+            "text": text,
+            "show_archived": show_archived,
+            "sort_links": sort_links,
+        },
     )
-    return render(request, "teach/cohort_list.html", {"cohorts": cohorts})
 
 
 @require_http_methods(["GET", "POST"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
@@ -19,20 +19,28 @@ EXPORTS = {"csv", "xlsx"}
 
 
 def _scope(request: HttpRequest, exam_uuid):
+    """The exam, the owner's cohorts it is assigned to (the filter's choices) and the one
+    chosen; a cohort that is not among them is a 404."""
     exam = get_object_or_404(Exam.objects.filter(owner=request.user), uuid=exam_uuid)
+    cohorts = list(
+        Cohort.objects.filter(owner=request.user, assignments__exam=exam)
+        .distinct()
+        .order_by("name")
+    )
     cohort = None
     if request.GET.get("cohort"):
-        cohort = get_object_or_404(
-            Cohort.objects.filter(owner=request.user), uuid=uuid_or_404(request.GET["cohort"])
-        )
-    return exam, cohort
+        wanted = uuid_or_404(request.GET["cohort"])
+        cohort = next((c for c in cohorts if c.uuid == wanted), None)
+        if cohort is None:
+            raise Http404("No such cohort for this exam.")
+    return exam, cohort, cohorts
 
 
 @require_GET
 @instructor_required
 @in_user_zone
 def gradebook(request: HttpRequest, exam_uuid) -> HttpResponse:
-    exam, cohort = _scope(request, exam_uuid)
+    exam, cohort, cohorts = _scope(request, exam_uuid)
     text = request.GET.get("q", "").strip()[:100]
     users = grades.examinees(exam=exam, cohort=cohort, text=text)
     export = request.GET.get("export")
@@ -67,9 +75,7 @@ def gradebook(request: HttpRequest, exam_uuid) -> HttpResponse:
             "page": page,
             "text": text,
             "query": query.urlencode(),
-            "cohorts": Cohort.objects.filter(owner=request.user, assignments__exam=exam)
-            .distinct()
-            .order_by("name"),
+            "cohorts": cohorts,
             "attempt_numbers": range(1, book.attempt_columns + 1),
         },
     )
