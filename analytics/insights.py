@@ -32,6 +32,7 @@ from analytics import psychometrics
 from analytics.models import BlockPerformance
 from exams.models import Attempt, AttemptBlock, Cohort, Exam, Response
 from questions.models import Bank, Question, QuestionVersion, Tag
+from questions.text import plain_text
 
 NOT_SEEN = -2
 OMITTED = -1
@@ -316,8 +317,10 @@ def sparse_item_analysis(matrix: ResponseMatrix) -> dict[str, Any]:
     return {"items": items, "test": test, "items_per_attempt": k}
 
 
-def analyse(matrix: ResponseMatrix) -> dict[str, Any]:
+def analyse(matrix: ResponseMatrix, *, min_sample: int | None = None) -> dict[str, Any]:
     """Item and test statistics, Moodle's where the data allow it (see the module docstring).
+
+    An item seen by fewer than ``min_sample`` attempts (MIN_FLAG_SAMPLE) is not flagged.
 
     Test statistics are in marks out of ``items_per_attempt``; ``percent`` adds mean, median,
     SD and standard error as percentages for display.
@@ -342,8 +345,16 @@ def analyse(matrix: ResponseMatrix) -> dict[str, Any]:
     exposure = matrix.seen[:, matrix.in_scope].sum(axis=0)
     for item, n in zip(result["items"], exposure, strict=True):
         item["attempts"] = int(n)
-        item["flags"] = psychometrics.flags(item)
+        # Below the minimum sample a facility of 0 or 1 is what one or two attempts give by
+        # chance: say so instead of flagging the item.
+        enough = n >= (MIN_FLAG_SAMPLE if min_sample is None else min_sample)
+        item["flags"] = psychometrics.flags(item) if enough else [FLAG_TOO_FEW]
     return result
+
+
+# Fewest attempts that saw an item before its statistics may flag it.
+MIN_FLAG_SAMPLE = 20
+FLAG_TOO_FEW = "too_few"
 
 
 def distractors(matrix: ResponseMatrix) -> dict[int, dict[str, Any]]:
@@ -364,7 +375,10 @@ def distractors(matrix: ResponseMatrix) -> dict[int, dict[str, Any]]:
             n_options=matrix.n_options[cols].tolist(),
             item_ids=[str(q) for q in matrix.question_ids[cols]],
         )
-        return {int(t["id"]): {**t, "excluded": 0} for t in tables}
+        return {
+            int(t["id"]): {**t, "excluded": 0, "version_id": int(versions[0, j])}
+            for j, t in enumerate(tables)
+        }
     result = {}
     for c in cols:
         seen = matrix.seen[:, c]
@@ -379,15 +393,35 @@ def distractors(matrix: ResponseMatrix) -> dict[int, dict[str, Any]]:
             item_ids=[str(matrix.question_ids[c])],
         )
         table["excluded"] = int(seen.sum() - rows.sum())
+        table["version_id"] = int(newest)
         result[int(matrix.question_ids[c])] = table
     return result
 
 
+STEM_PREVIEW_CHARS = 90
+
+
 def question_labels(question_ids) -> dict[int, dict[str, Any]]:
     rows = Question.objects.filter(id__in=[int(q) for q in question_ids]).values(
-        "id", "uuid", "external_id", "bank__slug"
+        "id",
+        "uuid",
+        "external_id",
+        "bank__slug",
+        "current_version_id",
+        "current_version__stem_html",
+        "current_version__options",
     )
-    return {row["id"]: row for row in rows}
+    out = {}
+    for row in rows:
+        row["stem"] = plain_text(row.pop("current_version__stem_html"), limit=STEM_PREVIEW_CHARS)
+        out[row["id"]] = row
+    return out
+
+
+def option_texts(version_ids) -> dict[int, list[str]]:
+    """Each version's option texts as plain text, in one query."""
+    rows = QuestionVersion.objects.filter(pk__in=list(version_ids)).values_list("pk", "options")
+    return {pk: [plain_text(o.get("text", ""), limit=120) for o in options] for pk, options in rows}
 
 
 def attempt_rows(matrix: ResponseMatrix, attempts: QuerySet) -> list[dict[str, Any]]:
@@ -577,6 +611,19 @@ def item_rows(matrix: ResponseMatrix, analysis: dict[str, Any], *, with_distract
     """The item table: statistics, the question's label and its distractor table."""
     labels = question_labels(matrix.question_ids[matrix.in_scope])
     options = distractors(matrix) if with_distractors else {}
+    # Option texts of the version each table tabulates: the current one comes with the labels;
+    # only an older version costs a query.
+    texts = {
+        label["current_version_id"]: [
+            plain_text(o.get("text", ""), limit=120)
+            for o in label["current_version__options"] or []
+        ]
+        for label in labels.values()
+        if label.get("current_version_id")
+    }
+    older = {t["version_id"] for t in options.values() if t.get("version_id")} - set(texts)
+    if older:
+        texts.update(option_texts(older))
     rows = []
     for item in analysis["items"]:
         question_id = int(item["id"])
@@ -586,20 +633,31 @@ def item_rows(matrix: ResponseMatrix, analysis: dict[str, Any], *, with_distract
             "question_id": question_id,
             "uuid": label.get("uuid"),
             "label": f"{label.get('bank__slug', '?')}/{label.get('external_id', question_id)}",
-            "distractors": _distractor_display(options.get(question_id)),
+            "stem": label.get("stem", ""),
+            "distractors": _distractor_display(options.get(question_id), texts),
             "pct": {name: _percent(item[name]) for name in _FRACTION_FIELDS},
-            "badges": [FLAG_BADGES[flag] for flag in item["flags"] if flag in FLAG_BADGES],
+            "badges": _badges(item),
         }
         rows.append(row)
     return rows
 
 
-def _distractor_display(table: dict[str, Any] | None) -> dict[str, Any] | None:
+def _badges(item: dict[str, Any]) -> list[tuple[str, str]]:
+    if FLAG_TOO_FEW in item["flags"]:
+        return [("muted", f"n = {item['attempts']}: too few to judge")]
+    return [FLAG_BADGES[flag] for flag in item["flags"] if flag in FLAG_BADGES]
+
+
+def _distractor_display(
+    table: dict[str, Any] | None, texts: dict[int, list[str]] | None = None
+) -> dict[str, Any] | None:
     if table is None:
         return None
+    option_text = (texts or {}).get(table.get("version_id"), [])
     rows = [
         {
             "letter": chr(ord("A") + option["option"]),
+            "text": option_text[option["option"]] if option["option"] < len(option_text) else "",
             "is_key": option["is_key"],
             "count": option["count"],
             "share": _percent(option["share"]),
@@ -611,13 +669,19 @@ def _distractor_display(table: dict[str, Any] | None) -> dict[str, Any] | None:
     rows.append(
         {
             "letter": "Omitted",
+            "text": "",
             "is_key": False,
             "count": omitted["count"],
             "share": _percent(omitted["share"]),
             "mean_total": _percent(omitted["mean_total"]),
         }
     )
-    return {"rows": rows, "excluded": table["excluded"]}
+    return {
+        "rows": rows,
+        "excluded": table["excluded"],
+        # The denominator of every share in the table: answers to the version tabulated.
+        "n": sum(r["count"] for r in rows),
+    }
 
 
 def score_percents(matrix: ResponseMatrix) -> list[float]:

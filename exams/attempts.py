@@ -9,26 +9,20 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from exams import clock, drawing
+from exams import access, clock, drawing
 from exams.errors import NotAllowed
 from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
 from questions.models import Question
 
 
 def available_assignments(*, user, exam: Exam, now: datetime) -> list[Assignment]:
-    return [a for a in Assignment.objects.filter(exam=exam, cohort__members=user) if a.is_open(now)]
+    """The assignments open to `user` now, with their overrides' later close (exams/access.py)."""
+    return [e.assignment for e in access.open_assignments(user=user, exam=exam, now=now)]
 
 
 def attempts_left(*, user, exam: Exam, now: datetime) -> int | None:
-    """None means unlimited (a public exam)."""
-    if exam.is_public:
-        return None
-    assignments = available_assignments(user=user, exam=exam, now=now)
-    if not assignments:
-        return 0
-    allowed = max(a.max_attempts for a in assignments)
-    used = Attempt.objects.filter(user=user, exam=exam).count()
-    return max(allowed - used, 0)
+    """None means unlimited (a public exam); overrides' extra attempts count."""
+    return access.attempts_left(user=user, exam=exam, now=now)
 
 
 def attempt_create(
@@ -114,14 +108,19 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
             clock.expire_locked(attempt=open_attempt, now=now)
             if open_attempt.state != Attempt.State.FINISHED:
                 return open_attempt
+        if exam.is_archived:
+            raise NotAllowed("This exam has been archived.")
+        # Assignments are read with the examinee's override (a later close, more attempts,
+        # more time); an archived exam or cohort opens nothing.
         assignment = None
+        override = None
         if not exam.is_public:
-            assignments = available_assignments(user=user, exam=exam, now=now)
-            if not assignments:
+            effective = access.best_open(user=user, exam=exam, now=now)
+            if effective is None:
                 raise NotAllowed("This exam is not open to you now.")
-            if attempts_left(user=user, exam=exam, now=now) == 0:
+            if access.attempts_left(user=user, exam=exam, now=now) == 0:
                 raise NotAllowed("You have used all your attempts at this exam.")
-            assignment = assignments[0]
+            assignment, override = effective.assignment, effective.override
         # Accommodations come only from the membership of the cohort that assigns this exam:
         # another instructor's cohort can neither stretch nor reset them, and a public exam
         # has none.
@@ -132,10 +131,16 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
                 .values("time_multiplier", "extra_break_minutes")
                 .first()
             ) or {}
+        extra_block_seconds = 0
+        if override is not None:
+            extra_block_seconds = override.extra_block_minutes * 60
+            accommodation["extra_break_minutes"] = (
+                accommodation.get("extra_break_minutes", 0) + override.extra_break_minutes
+            )
         blueprint = exam.blueprint
         blocks = drawing.exam_blocks(exam=exam, rng=rng or random.Random())
         timed = exam.mode == Exam.Mode.TIMED
-        return attempt_create(
+        attempt = attempt_create(
             user=user,
             exam=exam,
             assignment=assignment,
@@ -143,9 +148,13 @@ def attempt_start(*, user, exam: Exam, now: datetime, rng: random.Random | None 
             title=exam.title,
             mode=exam.mode,
             blocks=blocks,
-            block_seconds=blueprint.block_minutes * 60 if timed else None,
+            block_seconds=blueprint.block_minutes * 60 + extra_block_seconds if timed else None,
             break_seconds=blueprint.break_minutes * 60,
             tutorial_seconds=blueprint.tutorial_minutes * 60,
             now=now,
             **accommodation,
         )
+        if override is not None:
+            attempt.override_summary = override.summary[:300]
+            attempt.save(update_fields=["override_summary"])
+        return attempt

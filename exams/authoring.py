@@ -7,6 +7,7 @@ write, so a ValidationError always leaves the database as it was.
 from __future__ import annotations
 
 import random
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,16 @@ from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from exams.drawing import apportion, draw_items, pack_blocks
-from exams.models import Assignment, Blueprint, Cohort, Exam, FixedItem, Membership
+from exams.models import (
+    Assignment,
+    AssignmentOverride,
+    Attempt,
+    Blueprint,
+    Cohort,
+    Exam,
+    FixedItem,
+    Membership,
+)
 from questions.models import Bank, Question, Tag
 
 User = get_user_model()
@@ -44,17 +54,15 @@ def _check_range(errors: dict, field: str, value: int, bounds: tuple[int, int], 
         errors[field] = f"{label} must be between {low} and {high}."
 
 
-@transaction.atomic
-def blueprint_create(
+def _blueprint_errors(
     *,
-    owner,
     name: str,
     block_count: int,
     items_per_block: int,
     block_minutes: int,
-    break_minutes: int = 0,
-    tutorial_minutes: int = 0,
-) -> Blueprint:
+    break_minutes: int,
+    tutorial_minutes: int,
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
@@ -68,6 +76,29 @@ def blueprint_create(
     _check_range(
         errors, "tutorial_minutes", tutorial_minutes, TUTORIAL_MINUTES_RANGE, "Tutorial minutes"
     )
+    return errors
+
+
+@transaction.atomic
+def blueprint_create(
+    *,
+    owner,
+    name: str,
+    block_count: int,
+    items_per_block: int,
+    block_minutes: int,
+    break_minutes: int = 0,
+    tutorial_minutes: int = 0,
+) -> Blueprint:
+    errors = _blueprint_errors(
+        name=name,
+        block_count=block_count,
+        items_per_block=items_per_block,
+        block_minutes=block_minutes,
+        break_minutes=break_minutes,
+        tutorial_minutes=tutorial_minutes,
+    )
+    name = (name or "").strip()
     if not getattr(owner, "is_instructor", False):
         errors["owner"] = "Only instructors define blueprints."
     if errors:
@@ -88,6 +119,73 @@ def blueprint_create(
         break_minutes=break_minutes,
         tutorial_minutes=tutorial_minutes,
     )
+
+
+@transaction.atomic
+def blueprint_update(
+    *,
+    blueprint: Blueprint,
+    name: str,
+    block_count: int,
+    items_per_block: int,
+    block_minutes: int,
+    break_minutes: int = 0,
+    tutorial_minutes: int = 0,
+) -> Blueprint:
+    """Change an instructor's own blueprint; the next attempt of each exam using it draws the
+    new shape. Attempts already started copied their blocks and minutes and do not change.
+
+    A fixed-form exam on this blueprint must still fit it: no item may fall outside the new
+    block count or block size.
+    """
+    blueprint = Blueprint.objects.select_for_update().get(pk=blueprint.pk)
+    errors = _blueprint_errors(
+        name=name,
+        block_count=block_count,
+        items_per_block=items_per_block,
+        block_minutes=block_minutes,
+        break_minutes=break_minutes,
+        tutorial_minutes=tutorial_minutes,
+    )
+    if blueprint.is_preset:
+        errors["name"] = "Preset blueprints cannot be edited; make one of your own."
+    outside = (
+        FixedItem.objects.filter(exam__blueprint=blueprint)
+        .filter(Q(block_number__gt=block_count) | Q(position__gt=items_per_block))
+        .values_list("exam__title", flat=True)
+        .distinct()
+        if isinstance(block_count, int) and isinstance(items_per_block, int)
+        else []
+    )
+    if outside:
+        errors["block_count"] = (
+            "The fixed form of “" + "”, “".join(sorted(outside)) + "” would not fit: "
+            "move its items into the first blocks first."
+        )
+    if errors:
+        raise ValidationError(errors)
+    blueprint.name = name.strip()
+    blueprint.block_count = block_count
+    blueprint.items_per_block = items_per_block
+    blueprint.block_minutes = block_minutes
+    blueprint.break_minutes = break_minutes
+    blueprint.tutorial_minutes = tutorial_minutes
+    blueprint.save()
+    return blueprint
+
+
+@transaction.atomic
+def blueprint_delete(*, blueprint: Blueprint) -> None:
+    """Delete an unused blueprint of one's own; one that an exam uses stays."""
+    blueprint = Blueprint.objects.select_for_update().get(pk=blueprint.pk)
+    if blueprint.is_preset:
+        raise ValidationError("Preset blueprints cannot be deleted.")
+    titles = list(blueprint.exam_set.values_list("title", flat=True))
+    if titles:
+        raise ValidationError(
+            "Blueprints in use cannot be deleted; “" + "”, “".join(sorted(titles)) + "” uses it."
+        )
+    blueprint.delete()
 
 
 def blueprints_usable_by(owner):
@@ -157,6 +255,35 @@ def exam_create(
     description: str = "",
 ) -> Exam:
     """Create an exam over the owner's banks. Weights left as None take the outline defaults."""
+    fields = _clean_exam(
+        owner=owner,
+        title=title,
+        blueprint=blueprint,
+        banks=banks,
+        mode=mode,
+        assembly=assembly,
+        discipline_weights=discipline_weights,
+        system_weights=system_weights,
+    )
+    banks = fields.pop("banks")
+    exam = Exam.objects.create(owner=owner, description=description, is_public=is_public, **fields)
+    exam.banks.set(banks)
+    return exam
+
+
+def _clean_exam(
+    *,
+    owner,
+    title: str,
+    blueprint: Blueprint,
+    banks: Iterable[Bank],
+    mode: str,
+    assembly: str,
+    discipline_weights: Mapping[str, float] | None,
+    system_weights: Mapping[str, float] | None,
+    exam: Exam | None = None,
+) -> dict:
+    """Validate an exam's fields for create or update; raise every error at once."""
     errors: dict[str, str] = {}
     title = (title or "").strip()
     if not title:
@@ -190,21 +317,99 @@ def exam_create(
             system_weights = default_s
     disciplines = _clean_weights(discipline_weights, "discipline_weights", errors)
     systems = _clean_weights(system_weights, "system_weights", errors)
+    if exam is not None and assembly == Exam.Assembly.FIXED and not errors:
+        # The fixed form must survive the edit: every item in a chosen bank, and inside the
+        # blueprint's blocks.
+        items = exam.fixed_items.select_related("question")
+        if items.exclude(question__bank__in=banks).exists():
+            errors["banks"] = (
+                "The fixed form uses questions from a bank you removed; take them off the form "
+                "first."
+            )
+        if items.filter(
+            Q(block_number__gt=blueprint.block_count) | Q(position__gt=blueprint.items_per_block)
+        ).exists():
+            errors["blueprint"] = (
+                "The fixed form does not fit that blueprint; take items off the later blocks first."
+            )
     if errors:
         raise ValidationError(errors)
-    exam = Exam.objects.create(
-        owner=owner,
+    return {
+        "title": title,
+        "blueprint": blueprint,
+        "banks": banks,
+        "mode": mode,
+        "assembly": assembly,
+        "discipline_weights": disciplines,
+        "system_weights": systems,
+    }
+
+
+@transaction.atomic
+def exam_update(
+    *,
+    exam: Exam,
+    title: str,
+    blueprint: Blueprint,
+    banks: Iterable[Bank],
+    mode: str,
+    assembly: str,
+    discipline_weights: Mapping[str, float] | None,
+    system_weights: Mapping[str, float] | None,
+    is_public: bool,
+    description: str = "",
+) -> Exam:
+    """Edit an exam. Attempts already started keep the items, blocks and minutes they were
+    drawn with (they are copied onto the attempt); only the next attempt sees the change."""
+    exam = Exam.objects.select_for_update().get(pk=exam.pk)
+    fields = _clean_exam(
+        owner=exam.owner,
         title=title,
-        description=description,
         blueprint=blueprint,
+        banks=banks,
         mode=mode,
         assembly=assembly,
-        discipline_weights=disciplines,
-        system_weights=systems,
-        is_public=is_public,
+        discipline_weights=discipline_weights,
+        system_weights=system_weights,
+        exam=exam,
     )
+    banks = fields.pop("banks")
+    for name, value in fields.items():
+        setattr(exam, name, value)
+    exam.description = description
+    exam.is_public = is_public
+    exam.save()
     exam.banks.set(banks)
     return exam
+
+
+@transaction.atomic
+def exam_archive(*, exam: Exam, now: datetime) -> Exam:
+    """Hide an exam and stop new attempts; its attempts, scores and statistics stay."""
+    exam = Exam.objects.select_for_update().get(pk=exam.pk)
+    if exam.archived_at is None:
+        exam.archived_at = now
+        exam.save(update_fields=["archived_at"])
+    return exam
+
+
+@transaction.atomic
+def exam_restore(*, exam: Exam) -> Exam:
+    exam = Exam.objects.select_for_update().get(pk=exam.pk)
+    exam.archived_at = None
+    exam.save(update_fields=["archived_at"])
+    return exam
+
+
+@transaction.atomic
+def exam_delete(*, exam: Exam) -> None:
+    """Delete an exam nobody has sat. One with attempts is archived instead, never deleted."""
+    exam = Exam.objects.select_for_update().get(pk=exam.pk)
+    if Attempt.objects.filter(exam=exam).exists():
+        raise ValidationError(
+            "This exam has attempts, so it cannot be deleted; archive it instead."
+        )
+    exam.delete()
 
 
 @dataclass(frozen=True)
@@ -442,6 +647,61 @@ def cohort_create(*, owner, name: str) -> Cohort:
     return Cohort.objects.create(owner=owner, name=name)
 
 
+@transaction.atomic
+def cohort_update(*, cohort: Cohort, name: str, time_zone: str = "") -> Cohort:
+    """Rename a cohort or change its time zone; windows are stored in UTC, so neither moves
+    an assignment's window or touches an attempt."""
+    name = (name or "").strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Give the cohort a name."
+    elif len(name) > 200:
+        errors["name"] = "Keep the name under 200 characters."
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        errors["time_zone"] = f"“{time_zone}” is not a time zone name such as Europe/London."
+    if errors:
+        raise ValidationError(errors)
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    cohort.name = name
+    cohort.time_zone = time_zone
+    cohort.save(update_fields=["name", "time_zone"])
+    return cohort
+
+
+def _cohort_has_attempts(cohort: Cohort) -> bool:
+    return Attempt.objects.filter(assignment__cohort=cohort).exists()
+
+
+@transaction.atomic
+def cohort_archive(*, cohort: Cohort, now: datetime) -> Cohort:
+    """Close every assignment of the cohort to its members; attempts and scores stay."""
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    if cohort.archived_at is None:
+        cohort.archived_at = now
+        cohort.save(update_fields=["archived_at"])
+    return cohort
+
+
+@transaction.atomic
+def cohort_restore(*, cohort: Cohort) -> Cohort:
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    cohort.archived_at = None
+    cohort.save(update_fields=["archived_at"])
+    return cohort
+
+
+@transaction.atomic
+def cohort_delete(*, cohort: Cohort) -> None:
+    """Delete a cohort whose assignments nobody has sat; otherwise archive it."""
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    if _cohort_has_attempts(cohort):
+        raise ValidationError(
+            "Members of this cohort have sat its exams, so it cannot be deleted; archive it "
+            "instead."
+        )
+    cohort.delete()
+
+
 @dataclass(frozen=True)
 class MembersAdded:
     added: list
@@ -509,6 +769,14 @@ def accommodation_set(
 # Assignments -----------------------------------------------------------------------------------
 
 
+def _window_errors(errors: dict, opens_at, closes_at, max_attempts) -> None:
+    if opens_at is None or closes_at is None:
+        errors["closes_at"] = "Give both an opening and a closing time."
+    elif closes_at <= opens_at:
+        errors["closes_at"] = "The window must close after it opens."
+    _check_range(errors, "max_attempts", max_attempts, MAX_ATTEMPTS_RANGE, "Attempts")
+
+
 @transaction.atomic
 def assignment_create(
     *, exam: Exam, cohort: Cohort, opens_at: datetime, closes_at: datetime, max_attempts: int = 1
@@ -516,11 +784,9 @@ def assignment_create(
     errors: dict[str, str] = {}
     if exam.owner_id != cohort.owner_id:
         errors["cohort"] = "The exam and the cohort must both be yours."
-    if opens_at is None or closes_at is None:
-        errors["closes_at"] = "Give both an opening and a closing time."
-    elif closes_at <= opens_at:
-        errors["closes_at"] = "The window must close after it opens."
-    _check_range(errors, "max_attempts", max_attempts, MAX_ATTEMPTS_RANGE, "Attempts")
+    if exam.is_archived:
+        errors["exam"] = "Restore the exam before assigning it."
+    _window_errors(errors, opens_at, closes_at, max_attempts)
     if errors:
         raise ValidationError(errors)
     return Assignment.objects.create(
@@ -530,3 +796,112 @@ def assignment_create(
         closes_at=closes_at,
         max_attempts=max_attempts,
     )
+
+
+@transaction.atomic
+def assignment_update(
+    *, assignment: Assignment, opens_at: datetime, closes_at: datetime, max_attempts: int
+) -> Assignment:
+    """Move the window or change the attempt limit. An attempt already started runs on its own
+    clock to its own end: closing the window early or lowering the limit stops only new
+    attempts, and never takes away one already used."""
+    errors: dict[str, str] = {}
+    _window_errors(errors, opens_at, closes_at, max_attempts)
+    if errors:
+        raise ValidationError(errors)
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    assignment.opens_at = opens_at
+    assignment.closes_at = closes_at
+    assignment.max_attempts = max_attempts
+    assignment.save(update_fields=["opens_at", "closes_at", "max_attempts"])
+    return assignment
+
+
+@transaction.atomic
+def assignment_close(*, assignment: Assignment, now: datetime) -> Assignment:
+    """Revoke an assignment that has attempts: close its window now (attempts stay)."""
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.closes_at <= now:
+        return assignment
+    if assignment.opens_at >= now:
+        raise ValidationError("This window has not opened yet: delete the assignment instead.")
+    assignment.closes_at = now
+    assignment.save(update_fields=["closes_at"])
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment) -> None:
+    """Delete an assignment nobody has sat; one with attempts is closed instead."""
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.attempts.exists():
+        raise ValidationError(
+            "Attempts were made under this assignment, so it cannot be deleted; close it now "
+            "instead."
+        )
+    assignment.delete()
+
+
+# Per-examinee overrides ------------------------------------------------------------------------
+
+EXTRA_ATTEMPTS_RANGE = (0, 20)
+EXTRA_MINUTES_RANGE = (0, 240)
+
+
+@transaction.atomic
+def override_set(
+    *,
+    assignment: Assignment,
+    member,
+    closes_at: datetime | None,
+    extra_attempts: int,
+    extra_block_minutes: int,
+    extra_break_minutes: int,
+    reason: str = "",
+    now: datetime,
+) -> AssignmentOverride:
+    """Grant one member of the assignment's cohort a later close, more attempts or more time.
+
+    Read when an attempt starts (exams.access and attempt_start) and frozen onto it, so an
+    attempt already started keeps what it began with.
+    """
+    errors: dict[str, str] = {}
+    if not Membership.objects.filter(cohort_id=assignment.cohort_id, user=member).exists():
+        errors["member"] = "That account is not in this assignment's cohort."
+    if closes_at is not None and closes_at <= assignment.closes_at:
+        errors["closes_at"] = "An extension must close after the assignment's own window."
+    _check_range(errors, "extra_attempts", extra_attempts, EXTRA_ATTEMPTS_RANGE, "Extra attempts")
+    _check_range(
+        errors, "extra_block_minutes", extra_block_minutes, EXTRA_MINUTES_RANGE, "Extra minutes"
+    )
+    _check_range(
+        errors, "extra_break_minutes", extra_break_minutes, EXTRA_MINUTES_RANGE, "Extra break"
+    )
+    reason = (reason or "").strip()
+    if len(reason) > 200:
+        errors["reason"] = "Keep the reason under 200 characters."
+    if not errors and not (
+        closes_at or extra_attempts or extra_block_minutes or extra_break_minutes
+    ):
+        errors["closes_at"] = "Grant something: a later close, attempts or minutes."
+    if errors:
+        raise ValidationError(errors)
+    override, _ = AssignmentOverride.objects.select_for_update().update_or_create(
+        assignment=assignment,
+        user=member,
+        defaults={
+            "closes_at": closes_at,
+            "extra_attempts": extra_attempts,
+            "extra_block_minutes": extra_block_minutes,
+            "extra_break_minutes": extra_break_minutes,
+            "reason": reason,
+            "updated_at": now,
+        },
+    )
+    return override
+
+
+@transaction.atomic
+def override_delete(*, override: AssignmentOverride) -> None:
+    """Remove an override; attempts started under it keep their time (frozen at start)."""
+    AssignmentOverride.objects.filter(pk=override.pk).delete()

@@ -86,6 +86,9 @@ class Exam(models.Model):
     # Open to every examinee (the demo exam); otherwise only through an assignment.
     is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # An exam with attempts is archived rather than deleted: its attempts and scores stay,
+    # but nobody can start it again until it is restored.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["title"]
@@ -95,6 +98,10 @@ class Exam(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("exams:exam_detail", args=[self.uuid])
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class FixedItem(models.Model):
@@ -126,12 +133,21 @@ class Cohort(models.Model):
         settings.AUTH_USER_MODEL, related_name="cohorts", blank=True, through="Membership"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A cohort whose examinees sat an exam is archived rather than deleted, so their attempts
+    # keep the assignment they were made under.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # The zone its windows are entered and shown in; blank means the owner's zone.
+    time_zone = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Membership(models.Model):
@@ -195,6 +211,65 @@ class Assignment(models.Model):
         return self.opens_at <= now < self.closes_at
 
 
+class AssignmentOverride(models.Model):
+    """One examinee's exception to an assignment: a later close, more attempts, more time.
+
+    Read when an attempt starts and summarised onto it, so changing or removing an override
+    later never alters an attempt already started.
+    """
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="overrides")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignment_overrides"
+    )
+    # Null keeps the assignment's own close.
+    closes_at = models.DateTimeField(null=True, blank=True)
+    extra_attempts = models.PositiveSmallIntegerField(default=0)
+    extra_block_minutes = models.PositiveSmallIntegerField(default=0)
+    extra_break_minutes = models.PositiveSmallIntegerField(default=0)
+    reason = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["assignment", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "user"], name="override_one_per_user"),
+            models.CheckConstraint(
+                condition=models.Q(extra_attempts__lte=20), name="override_extra_attempts"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extra_block_minutes__lte=240), name="override_extra_block"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extra_break_minutes__lte=240), name="override_extra_break"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.assignment}"
+
+    def closes_for_user(self) -> datetime:
+        return (
+            max(self.closes_at, self.assignment.closes_at)
+            if self.closes_at
+            else (self.assignment.closes_at)
+        )
+
+    @property
+    def summary(self) -> str:
+        """What the override grants, in words, as frozen onto an attempt's record."""
+        parts = []
+        if self.closes_at and self.closes_at > self.assignment.closes_at:
+            parts.append(f"window to {self.closes_at:%Y-%m-%d %H:%M} UTC")
+        if self.extra_attempts:
+            parts.append(f"+{self.extra_attempts} attempt{'s' if self.extra_attempts > 1 else ''}")
+        if self.extra_block_minutes:
+            parts.append(f"+{self.extra_block_minutes} min per block")
+        if self.extra_break_minutes:
+            parts.append(f"+{self.extra_break_minutes} min break")
+        return "; ".join(parts) or "no change"
+
+
 class Attempt(models.Model):
     """One examinee's sitting of an exam, or one custom practice block: the server's clock.
 
@@ -241,6 +316,8 @@ class Attempt(models.Model):
     last_activity_at = models.DateTimeField()
     # Highest client sequence number applied; a new tab or device starts above it.
     last_seq = models.BigIntegerField(default=0)
+    # The per-examinee override in force when the attempt started, in words (frozen).
+    override_summary = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -417,3 +494,16 @@ class Response(models.Model):
     @property
     def is_correct(self) -> bool:
         return self.version.credits(self.choice)
+
+
+class TimeZonePreference(models.Model):
+    """The zone a user reads and enters times in (an instructor's windows, an examinee's
+    deadlines). Without one, the zone their browser reports is used, then UTC."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_zone_preference"
+    )
+    time_zone = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone}"

@@ -7,6 +7,7 @@ app_name = "exams"
 urlpatterns = [
     path("", views.examinee_home, name="examinee_home"),
     path("lab-values/", views.lab_values, name="lab_values"),
+    path("time-zone/", views.time_zone, name="time_zone"),
     path("practice/new/", views.practice_new, name="practice_new"),
     path("practice/", views.practice_create, name="practice_create"),
     path("<uuid:uuid>/start/", views.exam_start, name="exam_start"),

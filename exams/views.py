@@ -8,6 +8,7 @@ into a response for an open block; only tutor mode reveals them, item by item, o
 from __future__ import annotations
 
 import json
+import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,13 +25,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.compression import gzip_without_secrets
 from config.htmx import render_htmx
-from exams import answers, exposure, practice
+from exams import access, answers, exposure, practice
 from exams import clock as exam_clock
-from exams.attempts import attempt_start, attempts_left, available_assignments
+from exams.attempts import attempt_start
 from exams.errors import BlockClosed, ExamError, NotFound
 from exams.forms import PracticeForm, SaveForm
 from exams.limits import rate_limited
-from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
+from exams.models import Attempt, AttemptBlock, Exam, Response
+from exams.timezones import in_user_zone
 from questions.models import Tag
 from study import selectors as study_selectors
 
@@ -57,18 +59,28 @@ def _bad_position(request: HttpRequest, position: int) -> HttpResponse | None:
 
 @require_GET
 @login_required
+@in_user_zone
 def examinee_home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     user = request.user
-    exams = {e.id: e for e in Exam.objects.filter(is_public=True).select_related("blueprint")}
-    assignments: dict[int, Assignment] = {}
-    for a in Assignment.objects.filter(cohort__members=user).select_related("exam__blueprint"):
-        if a.is_open(now):
-            exams[a.exam_id] = a.exam
-            assignments[a.exam_id] = a
+    exams = {
+        e.id: e
+        for e in Exam.objects.filter(is_public=True, archived_at__isnull=True).select_related(
+            "blueprint"
+        )
+    }
+    assignments: dict[int, access.Effective] = {}
+    assigned = Exam.objects.filter(
+        assignments__cohort__members=user, archived_at__isnull=True
+    ).select_related("blueprint")
+    for exam in assigned.distinct():
+        effective = access.best_open(user=user, exam=exam, now=now)
+        if effective is not None:
+            exams[exam.id] = exam
+            assignments[exam.id] = effective
     available = []
     for exam in sorted(exams.values(), key=lambda e: e.title):
-        left = attempts_left(user=user, exam=exam, now=now)
+        left = access.attempts_left(user=user, exam=exam, now=now)
         available.append(
             {
                 "exam": exam,
@@ -100,7 +112,7 @@ def examinee_home(request: HttpRequest) -> HttpResponse:
 def exam_start(request: HttpRequest, uuid) -> HttpResponse:
     exam = get_object_or_404(Exam, uuid=uuid)
     now = timezone.now()
-    if not exam.is_public and not available_assignments(user=request.user, exam=exam, now=now):
+    if not exam.is_public and not access.open_assignments(user=request.user, exam=exam, now=now):
         raise Http404("No such exam for you.")
     try:
         attempt = attempt_start(user=request.user, exam=exam, now=now)
@@ -705,3 +717,36 @@ def practice_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("exams:practice_new")
     return redirect(attempt)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def time_zone(request: HttpRequest) -> HttpResponse:
+    """Choose the zone every time is shown (and, for an instructor, entered) in."""
+    from django.core.exceptions import ValidationError
+
+    from exams import timezones
+
+    current = timezones.user_zone_name(request.user, session=request.session)
+    error = None
+    if request.method == "POST":
+        chosen = request.POST.get("time_zone", "").strip()
+        try:
+            timezones.time_zone_set(user=request.user, time_zone=chosen, session=request.session)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Times are now shown in {chosen}.")
+            return redirect("exams:time_zone")
+    with timezone.override(zoneinfo.ZoneInfo(current)):
+        return render(
+            request,
+            "exams/time_zone.html",
+            {
+                "current": current,
+                "zones": sorted(timezones.zone_names()),
+                "error": error,
+                "now": timezone.now(),
+            },
+            status=400 if error else 200,
+        )

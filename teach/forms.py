@@ -347,8 +347,10 @@ class AssignmentForm(forms.Form):
 
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["exam"].queryset = Exam.objects.filter(owner=owner)
-        self.fields["cohort"].queryset = Cohort.objects.filter(owner=owner)
+        self.fields["exam"].queryset = Exam.objects.filter(owner=owner, archived_at__isnull=True)
+        self.fields["cohort"].queryset = Cohort.objects.filter(
+            owner=owner, archived_at__isnull=True
+        )
 
 
 class KeyFixForm(forms.Form):
@@ -520,3 +522,58 @@ class QuestionEditForm(forms.Form):
         else:
             draft.item_set = None
         return draft
+
+
+class ExamEditForm(ExamCreateForm):
+    """The exam's own fields; the same checks as creating, plus the fixed form's fit."""
+
+
+class CohortEditForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    time_zone = forms.ChoiceField(
+        required=False,
+        label="Time zone",
+        help_text="Windows for this cohort are entered and shown in it. Blank: your own zone.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        import zoneinfo
+
+        self.fields["time_zone"].choices = [("", "— my own zone —")] + [
+            (z, z) for z in sorted(zoneinfo.available_timezones())
+        ]
+
+
+class AssignmentEditForm(forms.Form):
+    opens_at = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        label="Opens",
+    )
+    closes_at = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        label="Closes",
+    )
+    max_attempts = forms.IntegerField(min_value=1, max_value=20, label="Attempts")
+
+
+class OverrideForm(forms.Form):
+    member = forms.ModelChoiceField(queryset=None, to_field_name="username", label="Examinee")
+    closes_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        label="Window closes for them",
+        help_text="Leave blank to keep the assignment's close.",
+    )
+    extra_attempts = forms.IntegerField(min_value=0, max_value=20, initial=0)
+    extra_block_minutes = forms.IntegerField(
+        min_value=0, max_value=240, initial=0, label="Extra minutes per block"
+    )
+    extra_break_minutes = forms.IntegerField(
+        min_value=0, max_value=240, initial=0, label="Extra break minutes"
+    )
+    reason = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args, cohort: Cohort, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = cohort.members.order_by("username")

@@ -4,7 +4,17 @@ under /teach/analytics/."""
 
 from django.urls import include, path
 
-from teach.views import banks, cohorts, dashboard, editor, exams, insights, rescore, uploads
+from teach.views import (
+    banks,
+    cohorts,
+    dashboard,
+    editor,
+    exams,
+    gradebook,
+    insights,
+    rescore,
+    uploads,
+)
 
 app_name = "teach"
 
@@ -14,6 +24,7 @@ bank_patterns = [
     path("banks/new/", banks.bank_create, name="bank_create"),
     path("banks/<uuid:bank_uuid>/", banks.bank_detail, name="bank_detail"),
     path("banks/<uuid:bank_uuid>/practice/", banks.bank_practice, name="bank_practice"),
+    path("banks/<uuid:bank_uuid>/export/", banks.bank_export, name="bank_export"),
     path("banks/<uuid:bank_uuid>/upload/", uploads.upload, name="upload"),
     path("banks/<uuid:bank_uuid>/upload/confirm/", uploads.upload_confirm, name="upload_confirm"),
     path("imports/<uuid:job_uuid>/", uploads.import_job, name="import_job"),
@@ -39,7 +50,17 @@ exam_patterns = [
         exams.fixed_form_autofill,
         name="fixed_form_autofill",
     ),
+    path("exams/<uuid:exam_uuid>/edit/", exams.exam_edit, name="exam_edit"),
+    path("exams/<uuid:exam_uuid>/archive/", exams.exam_archive, name="exam_archive"),
+    path("exams/<uuid:exam_uuid>/delete/", exams.exam_delete, name="exam_delete"),
+    path("exams/<uuid:exam_uuid>/gradebook/", gradebook.gradebook, name="gradebook"),
     path("blueprints/new/", exams.blueprint_create, name="blueprint_create"),
+    path("blueprints/<uuid:blueprint_uuid>/", exams.blueprint_edit, name="blueprint_edit"),
+    path(
+        "blueprints/<uuid:blueprint_uuid>/delete/",
+        exams.blueprint_delete,
+        name="blueprint_delete",
+    ),
     path("cohorts/", cohorts.cohort_list, name="cohort_list"),
     path("cohorts/new/", cohorts.cohort_create, name="cohort_create"),
     path("cohorts/<uuid:cohort_uuid>/", cohorts.cohort_detail, name="cohort_detail"),
@@ -68,7 +89,21 @@ exam_patterns = [
         cohorts.cohort_accommodation,
         name="cohort_accommodation",
     ),
+    path("cohorts/<uuid:cohort_uuid>/edit/", cohorts.cohort_edit, name="cohort_edit"),
+    path("cohorts/<uuid:cohort_uuid>/archive/", cohorts.cohort_archive, name="cohort_archive"),
+    path("cohorts/<uuid:cohort_uuid>/delete/", cohorts.cohort_delete, name="cohort_delete"),
     path("assignments/new/", cohorts.assignment_create, name="assignment_create"),
+    path("assignments/<uuid:assignment_uuid>/", cohorts.assignment_edit, name="assignment_edit"),
+    path(
+        "assignments/<uuid:assignment_uuid>/remove/",
+        cohorts.assignment_remove,
+        name="assignment_remove",
+    ),
+    path(
+        "assignments/<uuid:assignment_uuid>/override/",
+        cohorts.assignment_override,
+        name="assignment_override",
+    ),
 ]
 
 insight_patterns = [

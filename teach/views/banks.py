@@ -199,3 +199,44 @@ def question_version(request: HttpRequest, question_uuid, number: int) -> HttpRe
             "diff": version_diff(previous, version) if previous else [],
         },
     )
+
+
+EXPORT_CHOICES = {
+    "json": ("Mockboard JSON", "json", "application/json"),
+    "csv": ("CSV (spreadsheet)", "csv", "text/csv"),
+    "moodlexml": ("Moodle XML", "xml", "application/xml"),
+    "gift": ("GIFT", "gift.txt", "text/plain"),
+    "qti": ("IMS QTI (zip)", "zip", "application/zip"),
+}
+
+
+@require_GET
+@instructor_required
+def bank_export(request: HttpRequest, bank_uuid) -> HttpResponse:
+    """The bank's current questions in the format the instructor chose on the bank page."""
+    import io
+
+    from django.utils.text import slugify
+
+    bank = get_object_or_404(selectors.banks_owned(request.user), uuid=bank_uuid)
+    fmt = request.GET.get("format", "")
+    if fmt not in EXPORT_CHOICES:
+        return HttpResponse(
+            "format must be one of: " + ", ".join(EXPORT_CHOICES),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    _, extension, content_type = EXPORT_CHOICES[fmt]
+    if services.is_binary_export(fmt):
+        buffer = io.BytesIO()
+        services.questions_export(bank=bank, format=fmt, out=buffer)
+        body = buffer.getvalue()
+    else:
+        text = io.StringIO(newline="")
+        services.questions_export(bank=bank, format=fmt, out=text)
+        body = text.getvalue().encode()
+        content_type += "; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    name = slugify(bank.slug) or "bank"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    return response

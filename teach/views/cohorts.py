@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,15 +22,19 @@ from accounts.models import JoinLink
 from accounts.views import site_url
 from config.htmx import render_htmx, vary_on_htmx
 from exams import authoring
-from exams.models import Cohort, Exam
+from exams.models import Assignment, AssignmentOverride, Cohort, Exam
+from exams.timezones import cohort_zone
 from teach.forms import (
     AccommodationForm,
     AddMembersForm,
+    AssignmentEditForm,
     AssignmentForm,
+    CohortEditForm,
     CohortForm,
     InviteForm,
     JoinLinkForm,
     MemberForm,
+    OverrideForm,
 )
 from teach.views.common import add_errors, message, uuid_or_404
 
@@ -38,14 +43,69 @@ def _owned_cohorts(request: HttpRequest):
     return Cohort.objects.filter(owner=request.user)
 
 
+COHORT_SORTS = {"name": "name", "members": "member_count", "created": "created_at"}
+PAGE_SIZE = 50
+
+
 @require_GET
 @instructor_required
 def cohort_list(request: HttpRequest) -> HttpResponse:
-    cohorts = _owned_cohorts(request).annotate(
+    """The owner's cohorts: filtered by name, current or archived, sorted, paginated, and
+    exported whole as CSV or XLSX."""
+    from django.core.paginator import Paginator
+
+    from analytics.gradebook import to_csv, to_xlsx
+
+    show_archived = request.GET.get("archived") == "1"
+    text = request.GET.get("q", "").strip()[:100]
+    cohorts = _owned_cohorts(request).filter(archived_at__isnull=not show_archived)
+    if text:
+        cohorts = cohorts.filter(name__icontains=text)
+    sort = request.GET.get("sort", "name")
+    if sort.removeprefix("-") not in COHORT_SORTS:
+        sort = "name"
+    field = COHORT_SORTS[sort.removeprefix("-")]
+    cohorts = cohorts.annotate(
         member_count=Count("members", distinct=True),
         assignment_count=Count("assignments", distinct=True),
+    ).order_by(f"-{field}" if sort.startswith("-") else field, "pk")
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        header = ["Cohort", "Members", "Assignments", "Created (UTC)"]
+        rows = [
+            [c.name, c.member_count, c.assignment_count, c.created_at.strftime("%Y-%m-%d %H:%M")]
+            for c in cohorts
+        ]
+        if export == "csv":
+            response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(
+                to_xlsx(header, rows, title="Cohorts"),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        response["Content-Disposition"] = f'attachment; filename="cohorts.{export}"'
+        return response
+    page = Paginator(cohorts, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_links = {}
+    for name in COHORT_SORTS:
+        q = request.GET.copy()
+        q.pop("page", None)
+        q["sort"] = f"-{name}" if sort == name else name
+        sort_links[name] = f"?{q.urlencode()}"
+    return render(
+        request,
+        "teach/cohort_list.html",
+        {
+            "cohorts": list(page.object_list),
+            "page": page,
+            "query": query.urlencode(),
+            "text": text,
+            "show_archived": show_archived,
+            "sort_links": sort_links,
+        },
     )
-    return render(request, "teach/cohort_list.html", {"cohorts": cohorts})
 
 
 @require_http_methods(["GET", "POST"])
@@ -93,15 +153,32 @@ def _members_context(cohort: Cohort, **extra) -> dict:
 @instructor_required
 def cohort_detail(request: HttpRequest, cohort_uuid) -> HttpResponse:
     cohort = get_object_or_404(_owned_cohorts(request), uuid=cohort_uuid)
+    zone = cohort_zone(cohort, request.user)
+    # The cohort's windows and overrides are shown in its zone, as they were entered.
+    with timezone.override(zone):
+        return _cohort_page(request, cohort, zone)
+
+
+def _cohort_page(request: HttpRequest, cohort: Cohort, zone) -> HttpResponse:
     return render_htmx(
         request,
         "teach/cohort_detail.html",
         "teach/_members_partial.html",
         _members_context(cohort),
         page_context=lambda: {
-            "assignments": list(cohort.assignments.select_related("exam")),
+            "assignments": list(
+                cohort.assignments.select_related("exam").annotate(
+                    attempt_count=Count("attempts", distinct=True)
+                )
+            ),
+            "overrides": list(
+                AssignmentOverride.objects.filter(assignment__cohort=cohort)
+                .select_related("assignment__exam", "user")
+                .order_by("assignment__exam__title", "user__username")
+            ),
             "stats_url": reverse("teach:cohort_stats", args=[cohort.uuid]),
             "now": timezone.now(),
+            "zone": zone,
         },
     )
 
@@ -238,6 +315,7 @@ def cohort_join_link(request: HttpRequest, cohort_uuid) -> HttpResponse:
 @instructor_required
 def assignment_create(request: HttpRequest) -> HttpResponse:
     initial: dict = {"max_attempts": 1}
+    cohort = None
     if request.method == "GET":
         # Links from an exam or cohort page preselect it; someone else's uuid is a 404.
         if request.GET.get("exam"):
@@ -245,28 +323,210 @@ def assignment_create(request: HttpRequest) -> HttpResponse:
                 Exam.objects.filter(owner=request.user), uuid=uuid_or_404(request.GET["exam"])
             )
         if request.GET.get("cohort"):
-            initial["cohort"] = get_object_or_404(
+            cohort = initial["cohort"] = get_object_or_404(
                 _owned_cohorts(request), uuid=uuid_or_404(request.GET["cohort"])
             )
-        start = timezone.localtime().replace(second=0, microsecond=0)
-        initial["opens_at"] = start
-        initial["closes_at"] = start + timedelta(days=7)
-    form = AssignmentForm(request.POST or None, owner=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    else:
         try:
-            assignment = authoring.assignment_create(
-                exam=data["exam"],
-                cohort=data["cohort"],
-                opens_at=data["opens_at"],
-                closes_at=data["closes_at"],
-                max_attempts=data["max_attempts"],
-            )
+            cohort = _owned_cohorts(request).filter(uuid=request.POST.get("cohort", "")).first()
+        except ValidationError:
+            cohort = None
+    # The window is entered in the cohort's zone (its own, else the instructor's).
+    if cohort is not None:
+        zone = cohort_zone(cohort, request.user)
+    else:
+        from exams.timezones import user_zone_name
+
+        zone = zoneinfo.ZoneInfo(user_zone_name(request.user))
+    with timezone.override(zone):
+        if request.method == "GET":
+            start = timezone.localtime().replace(second=0, microsecond=0)
+            initial["opens_at"] = start
+            initial["closes_at"] = start + timedelta(days=7)
+        form = AssignmentForm(request.POST or None, owner=request.user, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                assignment = authoring.assignment_create(
+                    exam=data["exam"],
+                    cohort=data["cohort"],
+                    opens_at=data["opens_at"],
+                    closes_at=data["closes_at"],
+                    max_attempts=data["max_attempts"],
+                )
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"Assigned “{assignment.exam.title}” to {assignment.cohort.name}."
+                )
+                return redirect("teach:cohort_detail", assignment.cohort.uuid)
+        return render(request, "teach/assignment_create.html", {"form": form, "zone": zone})
+
+
+# Editing, archiving and deleting ---------------------------------------------------------------
+
+
+def _owned_assignments(request: HttpRequest):
+    return Assignment.objects.filter(cohort__owner=request.user, exam__owner=request.user)
+
+
+@require_http_methods(["GET", "POST"])
+@instructor_required
+def cohort_edit(request: HttpRequest, cohort_uuid) -> HttpResponse:
+    cohort = get_object_or_404(_owned_cohorts(request), uuid=cohort_uuid)
+    form = CohortEditForm(
+        request.POST or None, initial={"name": cohort.name, "time_zone": cohort.time_zone}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            authoring.cohort_update(cohort=cohort, **form.cleaned_data)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
-            messages.success(
-                request, f"Assigned “{assignment.exam.title}” to {assignment.cohort.name}."
+            messages.success(request, "Saved.")
+            return redirect("teach:cohort_detail", cohort.uuid)
+    has_attempts = cohort.assignments.filter(attempts__isnull=False).exists()
+    return render(
+        request,
+        "teach/cohort_edit.html",
+        {"form": form, "cohort": cohort, "has_attempts": has_attempts},
+    )
+
+
+@require_POST
+@instructor_required
+def cohort_archive(request: HttpRequest, cohort_uuid) -> HttpResponse:
+    cohort = get_object_or_404(_owned_cohorts(request), uuid=cohort_uuid)
+    if request.POST.get("action") == "restore":
+        authoring.cohort_restore(cohort=cohort)
+        messages.success(request, f"Restored {cohort.name}.")
+    else:
+        authoring.cohort_archive(cohort=cohort, now=timezone.now())
+        messages.success(
+            request, f"Archived {cohort.name}: its members can start none of its exams."
+        )
+    return redirect("teach:cohort_detail", cohort.uuid)
+
+
+@require_POST
+@instructor_required
+def cohort_delete(request: HttpRequest, cohort_uuid) -> HttpResponse:
+    cohort = get_object_or_404(_owned_cohorts(request), uuid=cohort_uuid)
+    try:
+        authoring.cohort_delete(cohort=cohort)
+    except ValidationError as exc:
+        messages.error(request, message(exc))
+        return redirect("teach:cohort_edit", cohort.uuid)
+    messages.success(request, f"Deleted {cohort.name}.")
+    return redirect("teach:cohort_list")
+
+
+@require_http_methods(["GET", "POST"])
+@instructor_required
+def assignment_edit(request: HttpRequest, assignment_uuid) -> HttpResponse:
+    assignment = get_object_or_404(
+        _owned_assignments(request).select_related("exam", "cohort"), uuid=assignment_uuid
+    )
+    zone = cohort_zone(assignment.cohort, request.user)
+    with timezone.override(zone):
+        form = AssignmentEditForm(
+            request.POST or None,
+            initial={
+                "opens_at": timezone.localtime(assignment.opens_at),
+                "closes_at": timezone.localtime(assignment.closes_at),
+                "max_attempts": assignment.max_attempts,
+            },
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                authoring.assignment_update(assignment=assignment, **form.cleaned_data)
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, "Saved. Attempts already started are not affected.")
+                return redirect("teach:cohort_detail", assignment.cohort.uuid)
+        return render(
+            request,
+            "teach/assignment_edit.html",
+            {
+                "form": form,
+                "assignment": assignment,
+                "zone": zone,
+                "attempt_count": assignment.attempts.count(),
+            },
+        )
+
+
+@require_POST
+@instructor_required
+def assignment_remove(request: HttpRequest, assignment_uuid) -> HttpResponse:
+    """Close the window now (action=close) or delete an assignment nobody has sat."""
+    assignment = get_object_or_404(
+        _owned_assignments(request).select_related("cohort"), uuid=assignment_uuid
+    )
+    try:
+        if request.POST.get("action") == "close":
+            authoring.assignment_close(assignment=assignment, now=timezone.now())
+            messages.success(request, "Closed: nobody can start it now.")
+        else:
+            authoring.assignment_delete(assignment=assignment)
+            messages.success(request, "Assignment deleted.")
+    except ValidationError as exc:
+        messages.error(request, message(exc))
+    return redirect("teach:cohort_detail", assignment.cohort.uuid)
+
+
+@require_http_methods(["GET", "POST"])
+@instructor_required
+def assignment_override(request: HttpRequest, assignment_uuid) -> HttpResponse:
+    """Set (or, with action=delete, remove) one examinee's override on an assignment."""
+    assignment = get_object_or_404(
+        _owned_assignments(request).select_related("exam", "cohort"), uuid=assignment_uuid
+    )
+    cohort = assignment.cohort
+    zone = cohort_zone(cohort, request.user)
+    with timezone.override(zone):
+        initial = {}
+        if request.method == "GET" and request.GET.get("member"):
+            existing = assignment.overrides.filter(user__username=request.GET["member"]).first()
+            initial["member"] = request.GET["member"]
+            if existing is not None:
+                initial.update(
+                    closes_at=existing.closes_at and timezone.localtime(existing.closes_at),
+                    extra_attempts=existing.extra_attempts,
+                    extra_block_minutes=existing.extra_block_minutes,
+                    extra_break_minutes=existing.extra_break_minutes,
+                    reason=existing.reason,
+                )
+        form = OverrideForm(request.POST or None, cohort=cohort, initial=initial)
+        if request.method == "POST" and request.POST.get("action") == "delete":
+            override = get_object_or_404(
+                assignment.overrides, user__username=request.POST.get("member", "")
             )
-            return redirect("teach:cohort_detail", assignment.cohort.uuid)
-    return render(request, "teach/assignment_create.html", {"form": form})
+            authoring.override_delete(override=override)
+            messages.success(request, f"Removed the override for {override.user.username}.")
+            return redirect("teach:cohort_detail", cohort.uuid)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                authoring.override_set(
+                    assignment=assignment,
+                    member=data["member"],
+                    closes_at=data["closes_at"],
+                    extra_attempts=data["extra_attempts"],
+                    extra_block_minutes=data["extra_block_minutes"],
+                    extra_break_minutes=data["extra_break_minutes"],
+                    reason=data["reason"],
+                    now=timezone.now(),
+                )
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, f"Saved the override for {data['member'].username}.")
+                return redirect("teach:cohort_detail", cohort.uuid)
+        return render(
+            request,
+            "teach/assignment_override.html",
+            {"form": form, "assignment": assignment, "zone": zone},
+        )

@@ -19,11 +19,13 @@ from accounts.decorators import instructor_required
 from config.htmx import render_htmx, vary_on_htmx
 from exams import authoring
 from exams.models import Blueprint, Exam
+from exams.timezones import in_user_zone
 from questions.models import Bank
 from teach.forms import (
     AutofillForm,
     BlueprintForm,
     ExamCreateForm,
+    ExamEditForm,
     FixedFormAddForm,
     FixedFormRemoveForm,
     format_weights,
@@ -49,7 +51,17 @@ def exam_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-created_at")
     )
-    return render(request, "teach/exam_list.html", {"exams": exams})
+    show_archived = request.GET.get("archived") == "1"
+    exams = exams.filter(archived_at__isnull=not show_archived)
+    return render(
+        request,
+        "teach/exam_list.html",
+        {
+            "exams": exams,
+            "show_archived": show_archived,
+            "blueprints": list(Blueprint.objects.filter(owner=request.user).order_by("name")),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,12 +152,14 @@ def _exam_page_context(exam: Exam) -> dict:
         ),
         "stats_url": reverse("teach:exam_stats", args=[exam.uuid]),
         "day_length": "{} h {:02d} min".format(*divmod(blueprint.day_minutes, 60)),
+        "attempt_count": exam.attempts.count(),
         "now": timezone.now(),
     }
 
 
 @require_GET
 @instructor_required
+@in_user_zone
 def exam_detail(request: HttpRequest, exam_uuid) -> HttpResponse:
     exam = get_object_or_404(_owned_exams(request).select_related("blueprint"), uuid=exam_uuid)
     if exam.assembly != Exam.Assembly.FIXED:
@@ -224,3 +238,121 @@ def fixed_form_autofill(request: HttpRequest, exam_uuid) -> HttpResponse:
     else:
         error = "The seed must be a whole number."
     return _fixed_form_response(request, exam, error=error)
+
+
+# Editing, archiving and deleting ---------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@instructor_required
+def exam_edit(request: HttpRequest, exam_uuid) -> HttpResponse:
+    exam = get_object_or_404(_owned_exams(request).select_related("blueprint"), uuid=exam_uuid)
+    initial = {
+        "title": exam.title,
+        "description": exam.description,
+        "blueprint": exam.blueprint.uuid,
+        "banks": list(exam.banks.all()),
+        "mode": exam.mode,
+        "assembly": exam.assembly,
+        "discipline_weights": format_weights(exam.discipline_weights or {}),
+        "system_weights": format_weights(exam.system_weights or {}),
+        "is_public": exam.is_public,
+    }
+    form = ExamEditForm(request.POST or None, owner=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            authoring.exam_update(
+                exam=exam,
+                title=data["title"],
+                description=data["description"],
+                blueprint=data["blueprint"],
+                banks=list(data["banks"]),
+                mode=data["mode"],
+                assembly=data["assembly"],
+                discipline_weights=data["discipline_weights"],
+                system_weights=data["system_weights"],
+                is_public=data["is_public"],
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, "Saved. Attempts already started keep their form.")
+            return redirect("teach:exam_detail", exam.uuid)
+    return render(
+        request,
+        "teach/exam_edit.html",
+        {"form": form, "exam": exam, "attempt_count": exam.attempts.count()},
+    )
+
+
+@require_POST
+@instructor_required
+def exam_archive(request: HttpRequest, exam_uuid) -> HttpResponse:
+    exam = get_object_or_404(_owned_exams(request), uuid=exam_uuid)
+    if request.POST.get("action") == "restore":
+        authoring.exam_restore(exam=exam)
+        messages.success(request, f"Restored “{exam.title}”.")
+    else:
+        authoring.exam_archive(exam=exam, now=timezone.now())
+        messages.success(request, f"Archived “{exam.title}”: nobody can start it now.")
+    return redirect("teach:exam_detail", exam.uuid)
+
+
+@require_POST
+@instructor_required
+def exam_delete(request: HttpRequest, exam_uuid) -> HttpResponse:
+    exam = get_object_or_404(_owned_exams(request), uuid=exam_uuid)
+    try:
+        authoring.exam_delete(exam=exam)
+    except ValidationError as exc:
+        messages.error(request, message(exc))
+        return redirect("teach:exam_detail", exam.uuid)
+    messages.success(request, f"Deleted “{exam.title}”.")
+    return redirect("teach:exam_list")
+
+
+def _owned_blueprints(request: HttpRequest):
+    return Blueprint.objects.filter(owner=request.user)
+
+
+@require_http_methods(["GET", "POST"])
+@instructor_required
+def blueprint_edit(request: HttpRequest, blueprint_uuid) -> HttpResponse:
+    blueprint = get_object_or_404(_owned_blueprints(request), uuid=blueprint_uuid)
+    fields = [
+        "name",
+        "block_count",
+        "items_per_block",
+        "block_minutes",
+        "break_minutes",
+        "tutorial_minutes",
+    ]
+    form = BlueprintForm(request.POST or None, initial={f: getattr(blueprint, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            authoring.blueprint_update(blueprint=blueprint, **form.cleaned_data)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, f"Blueprint “{blueprint.name}” saved.")
+            return redirect("teach:exam_list")
+    exams = list(blueprint.exam_set.order_by("title"))
+    return render(
+        request,
+        "teach/blueprint_edit.html",
+        {"form": form, "blueprint": blueprint, "exams": exams},
+    )
+
+
+@require_POST
+@instructor_required
+def blueprint_delete(request: HttpRequest, blueprint_uuid) -> HttpResponse:
+    blueprint = get_object_or_404(_owned_blueprints(request), uuid=blueprint_uuid)
+    try:
+        authoring.blueprint_delete(blueprint=blueprint)
+    except ValidationError as exc:
+        messages.error(request, message(exc))
+        return redirect("teach:blueprint_edit", blueprint.uuid)
+    messages.success(request, f"Deleted the blueprint “{blueprint.name}”.")
+    return redirect("teach:exam_list")

@@ -5,6 +5,7 @@ The numbers come from analytics.insights; these views only pick the rows and ren
 
 from uuid import UUID
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import slugify
@@ -17,6 +18,13 @@ from questions.formats import spreadsheet
 from questions.models import Bank
 
 HISTOGRAM_BINS = 10
+TABLE_PAGE_SIZE = 50
+
+
+def _query_without(request: HttpRequest, name: str) -> str:
+    query = request.GET.copy()
+    query.pop(name, None)
+    return query.urlencode()
 
 
 def _score_histogram(values: list[float], title: str) -> str:
@@ -48,10 +56,22 @@ def _item_analysis(request: HttpRequest, matrix) -> dict:
     analysis = insights.analyse(matrix)
     items = insights.item_rows(matrix, analysis)
     item_sort = insights.sort_rows(items, request.GET.get("sort", ""), insights.ITEM_SORTS, "item")
+    text = request.GET.get("iq", "").strip()[:100].lower()
+    if text:
+        items = [i for i in items if text in i["stem"].lower() or text in i["label"].lower()]
+    flagged_only = request.GET.get("flagged") == "1"
+    if flagged_only:
+        items = [i for i in items if i["badges"] and insights.FLAG_TOO_FEW not in i["flags"]]
+    page = Paginator(items, TABLE_PAGE_SIZE).get_page(request.GET.get("ipage"))
     return {
         "analysis": analysis,
         "tests": insights.test_rows(analysis),
-        "items": items,
+        "items": list(page.object_list),
+        "items_page": page,
+        "items_query": _query_without(request, "ipage"),
+        "item_text": text,
+        "flagged_only": flagged_only,
+        "min_flag_sample": insights.MIN_FLAG_SAMPLE,
         "item_sorts": _sort_links(request, "sort", item_sort, insights.ITEM_SORTS),
     }
 
@@ -67,13 +87,16 @@ def exam_stats(request: HttpRequest, uuid: UUID) -> HttpResponse:
     attempt_sort = insights.sort_rows(
         attempts, request.GET.get("asort", ""), insights.ATTEMPT_SORTS, "date"
     )
+    attempts_page = Paginator(attempts, TABLE_PAGE_SIZE).get_page(request.GET.get("apage"))
     return render(
         request,
         "teach/insights/exam_stats.html",
         {
             "exam": exam,
             **_item_analysis(request, matrix),
-            "attempts": attempts,
+            "attempts": list(attempts_page.object_list),
+            "attempts_page": attempts_page,
+            "attempts_query": _query_without(request, "apage"),
             "attempt_sorts": _sort_links(request, "asort", attempt_sort, insights.ATTEMPT_SORTS),
             "histogram": _score_histogram(
                 insights.score_percents(matrix), f"Score distribution, {exam.title}"

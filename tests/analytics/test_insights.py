@@ -38,7 +38,7 @@ def test_fixed_form_matrix_has_one_row_per_attempt_and_one_column_per_item(fixed
 def test_fixed_form_statistics_match_hand_computation(fixed_form):
     _, exam = fixed_form
     matrix = insights.exam_matrix(exam)
-    analysis = insights.analyse(matrix)
+    analysis = insights.analyse(matrix, min_sample=0)
     items = by_label(matrix, analysis)
 
     assert [items[q]["facility"] for q in ("Q1", "Q2", "Q3", "Q4")] == pytest.approx(
@@ -172,7 +172,7 @@ def test_drawn_forms_describe_each_item_over_the_attempts_that_saw_it(drawn_form
     matrix = insights.exam_matrix(exam)
     assert not matrix.is_complete
     assert matrix.seen.sum(axis=0).tolist() == [3, 2, 3]
-    analysis = insights.analyse(matrix)
+    analysis = insights.analyse(matrix, min_sample=0)
     items = by_label(matrix, analysis)
     assert items["Q1"]["facility"] == pytest.approx(2 / 3)
     assert items["Q2"]["facility"] == pytest.approx(1.0)
@@ -260,3 +260,14 @@ def test_sort_rows_puts_blanks_last_and_rejects_unknown_keys():
     rows = [{"label": "b"}, {"label": "a"}]
     assert insights.sort_rows(rows, "password", insights.ITEM_SORTS, "item") == "item"
     assert [r["label"] for r in rows] == ["a", "b"]
+
+
+def test_items_seen_by_too_few_attempts_are_not_flagged_but_say_so(fixed_form):
+    _, exam = fixed_form
+    matrix = insights.exam_matrix(exam)
+    items = insights.analyse(matrix)["items"]
+    assert {tuple(item["flags"]) for item in items} == {(insights.FLAG_TOO_FEW,)}
+    rows = insights.item_rows(matrix, insights.analyse(matrix))
+    assert rows[0]["badges"] == [("muted", f"n = {rows[0]['attempts']}: too few to judge")]
+    flagged = insights.analyse(matrix, min_sample=len(matrix.attempt_ids))["items"]
+    assert any(item["flags"] and item["flags"] != [insights.FLAG_TOO_FEW] for item in flagged)

@@ -11,7 +11,16 @@ from questions.models import Bank, Question
 from tests.questions.conftest import SAMPLES, counts
 
 
+@pytest.fixture(autouse=True)
+def owner(db, django_user_model):
+    return django_user_model.objects.create_user(
+        username="owner", password="x", role=django_user_model.Role.INSTRUCTOR
+    )
+
+
 def run(*args: str) -> tuple[int, str, str]:
+    if args[0] == "import_questions" and "--owner" not in args:
+        args = (*args, "--owner", "owner")
     out, err = io.StringIO(), io.StringIO()
     try:
         call_command(*args, stdout=out, stderr=err)
@@ -28,6 +37,29 @@ def test_import_creates_the_bank_and_prints_one_line(db):
     assert Bank.objects.get(slug="new-bank").questions.count() == 3
     code, out, _ = run("import_questions", str(SAMPLES / "bank.json"), "--bank", "new-bank")
     assert out == "imported 3 questions: 0 new, 0 new versions, 3 unchanged\n"
+
+
+def test_a_bank_created_from_the_cli_belongs_to_its_owner(owner):
+    code, _, _ = run("import_questions", str(SAMPLES / "bank.json"), "--bank", "owned")
+    assert code == 0
+    assert list(Bank.objects.get(slug="owned").owners.all()) == [owner]
+
+
+def test_a_new_bank_without_an_owner_is_refused(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--owner USERNAME is required"):
+        call_command("import_questions", str(SAMPLES / "bank.json"), "--bank", "orphan")
+    assert not Bank.objects.exists()
+
+
+def test_an_unknown_or_examinee_owner_is_refused(db, examinee):
+    from django.core.management.base import CommandError
+
+    for name in ("nobody", examinee.username):
+        with pytest.raises(CommandError, match="no active instructor"):
+            run("import_questions", str(SAMPLES / "bank.json"), "--bank", "x", "--owner", name)
+    assert not Bank.objects.exists()
 
 
 def test_dry_run_writes_nothing(db):

@@ -93,6 +93,7 @@ MATRIX: dict[str, Row] = {
     "teach:bank_create": Row("get", INSTRUCTORS, also_post=True),
     "teach:bank_detail": Row("get", INSTRUCTOR_OWNS, "bank"),
     "teach:bank_practice": Row("post", INSTRUCTOR_OWNS, "bank"),
+    "teach:bank_export": Row("get", INSTRUCTOR_OWNS, "bank"),
     "teach:upload": Row("get", INSTRUCTOR_OWNS, "bank", also_post=True),
     "teach:upload_confirm": Row("post", INSTRUCTOR_OWNS, "bank"),
     "teach:import_job": Row("get", INSTRUCTOR_OWNS, "job"),
@@ -117,6 +118,8 @@ MATRIX: dict[str, Row] = {
     ),
     "exams:examinee_home": Row("get", SIGNED_IN),
     "exams:lab_values": Row("get", SIGNED_IN),
+    # Each user's own zone: nobody else's to read or change.
+    "exams:time_zone": Row("get", SIGNED_IN, also_post=True),
     "exams:practice_new": Row("get", SIGNED_IN),
     "exams:practice_create": Row("post", SIGNED_IN),
     # Assigned to the examinee's cohort only.
@@ -163,6 +166,18 @@ MATRIX: dict[str, Row] = {
     "teach:cohort_invite": Row("post", INSTRUCTOR_OWNS, "cohort"),
     "teach:cohort_join_link": Row("post", INSTRUCTOR_OWNS, "cohort"),
     "teach:assignment_create": Row("get", INSTRUCTORS, also_post=True),
+    "teach:exam_edit": Row("get", INSTRUCTOR_OWNS, "exam", also_post=True),
+    "teach:exam_archive": Row("post", INSTRUCTOR_OWNS, "exam"),
+    "teach:exam_delete": Row("post", INSTRUCTOR_OWNS, "exam"),
+    "teach:gradebook": Row("get", INSTRUCTOR_OWNS, "exam"),
+    "teach:blueprint_edit": Row("get", INSTRUCTOR_OWNS, "blueprint", also_post=True),
+    "teach:blueprint_delete": Row("post", INSTRUCTOR_OWNS, "blueprint"),
+    "teach:cohort_edit": Row("get", INSTRUCTOR_OWNS, "cohort", also_post=True),
+    "teach:cohort_archive": Row("post", INSTRUCTOR_OWNS, "cohort"),
+    "teach:cohort_delete": Row("post", INSTRUCTOR_OWNS, "cohort"),
+    "teach:assignment_edit": Row("get", INSTRUCTOR_OWNS, "assignment", also_post=True),
+    "teach:assignment_remove": Row("post", INSTRUCTOR_OWNS, "assignment"),
+    "teach:assignment_override": Row("get", INSTRUCTOR_OWNS, "assignment", also_post=True),
     "analytics:progress": Row("get", SIGNED_IN),
     "analytics:attempt_review": Row("get", EXAMINEE_OWNS, "attempt"),
     "analytics:block_review": Row("get", EXAMINEE_OWNS, "attempt_block"),
@@ -227,7 +242,15 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
     cohort = Cohort.objects.create(owner=instructor, name="Cohort")
     cohort.members.add(examinee)
     now = timezone.now()
-    Assignment.objects.create(
+    own_blueprint = Blueprint.objects.create(
+        slug="m-own",
+        name="Own",
+        block_count=1,
+        items_per_block=1,
+        block_minutes=1,
+        owner=instructor,
+    )
+    assignment = Assignment.objects.create(
         exam=exam,
         cohort=cohort,
         opens_at=now - timezone.timedelta(days=1),
@@ -288,6 +311,8 @@ def world(db, examinee, other_examinee, instructor, other_instructor):
         "media": [media.uuid],
         "exam": [exam.uuid],
         "cohort": [cohort.uuid],
+        "assignment": [assignment.uuid],
+        "blueprint": [own_blueprint.uuid],
         "attempt": [attempt.uuid],
         "attempt_item": [attempt.uuid, 1],
         "attempt_block": [attempt.uuid, 1],

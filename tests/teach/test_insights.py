@@ -94,11 +94,38 @@ def test_exam_page_shows_psychometrics_figures_for_the_same_data(
     body = response.content.decode()
     # Q4's discrimination, 0.1 / sqrt(0.3 × 1.7), as a percentage in the table.
     assert f"{100 * 0.1 / math.sqrt(0.51):.1f}" in body
-    assert "Low discrimination" in body
+    # Five attempts are too few to flag anything: the flag says so and names n.
+    assert "Low discrimination" not in body
+    assert "n = 5: too few to judge" in body
     assert "55.00 %" in body  # mean score
     assert "<svg" in body and 'role="img"' in body
     assert "<details" in body and "key</span>" in body
     assert "style=" not in body and "<script>" not in body
+
+
+def test_item_column_shows_the_stem_and_links_to_the_question(instructor_client, fixed_form):
+    from questions.models import Question
+    from questions.text import plain_text
+
+    _, exam = fixed_form
+    response = instructor_client.get(reverse("teach:exam_stats", args=[exam.uuid]))
+    body = response.content.decode()
+    question = Question.objects.get(uuid=response.context["items"][0]["uuid"])
+    stem = plain_text(question.current_version.stem_html, limit=90)
+    link = reverse("teach:question_detail", args=[question.uuid])
+    assert f'<a href="{link}">{stem}</a>' in body
+
+
+def test_distractor_tables_show_option_text_and_their_denominator(instructor_client, fixed_form):
+    from questions.models import Question
+    from questions.text import plain_text
+
+    _, exam = fixed_form
+    response = instructor_client.get(reverse("teach:exam_stats", args=[exam.uuid]))
+    version = Question.objects.get(uuid=response.context["items"][0]["uuid"]).current_version
+    first_option = plain_text(version.options[0]["text"], limit=120)
+    assert f"A. {first_option}" in response.content.decode()
+    assert "Share of 5 who saw this version" in response.content.decode()
 
 
 def test_exam_page_sorts_items_on_request(instructor_client, fixed_form):
@@ -130,7 +157,7 @@ def test_items_csv_lists_every_item_with_its_statistics(
     assert [row[0] for row in rows] == ["cardio/Q1", "cardio/Q2", "cardio/Q3", "cardio/Q4"]
     assert [row[3] for row in rows] == ["80.00", "60.00", "40.00", "40.00"]
     assert rows[3][header.index("discrimination_index_pct")] == f"{100 * 0.1 / math.sqrt(0.51):.2f}"
-    assert rows[3][-1] == "low_discrimination"
+    assert rows[3][-1] == "too_few"  # n = 5 is below the minimum sample for a flag
 
 
 def test_attempts_csv_has_one_row_per_attempt(instructor_client, fixed_form):

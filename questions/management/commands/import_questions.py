@@ -1,8 +1,10 @@
-"""`manage.py import_questions PATH... --bank SLUG`: all or nothing, one summary line."""
+"""`manage.py import_questions PATH... --bank SLUG --owner USERNAME`: all or nothing, one
+summary line. A new bank needs an owner, or no instructor could ever see it."""
 
 import sys
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -18,6 +20,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", metavar="PATH")
         parser.add_argument("--bank", required=True, metavar="SLUG")
+        parser.add_argument(
+            "--owner",
+            metavar="USERNAME",
+            help="The instructor who owns the bank: required for a new bank; added to an "
+            "existing one.",
+        )
         parser.add_argument("--format", default="auto", choices=IMPORT_FORMATS)
         parser.add_argument("--dry-run", action="store_true")
         parser.add_argument("--skip-unsupported", action="store_true")
@@ -37,8 +45,22 @@ class Command(BaseCommand):
                 sys.exit(1)
         bank = Bank.objects.filter(slug=options["bank"]).first()
         dry_run = options["dry_run"]
+        owner = None
+        if options["owner"]:
+            owner = (
+                get_user_model().objects.filter(username=options["owner"], is_active=True).first()
+            )
+            if owner is None or not getattr(owner, "is_instructor", False):
+                raise CommandError(f"--owner: no active instructor named {options['owner']!r}")
+        elif bank is None and not dry_run:
+            raise CommandError(
+                f"--owner USERNAME is required to create the bank {options['bank']!r}: a bank "
+                "without an owner is invisible to every instructor"
+            )
         if bank is None and not dry_run:
-            bank = bank_create(slug=options["bank"], name=options["bank"], owner=None)
+            bank = bank_create(slug=options["bank"], name=options["bank"], owner=owner)
+        elif bank is not None and owner is not None and not dry_run:
+            bank.owners.add(owner)
         try:
             if bank is None:
                 # A dry run never creates the bank: count against an empty one.
