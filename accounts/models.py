@@ -16,6 +16,9 @@ class User(AbstractUser):
         INSTRUCTOR = "instructor", "Instructor"
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EXAMINEE)
+    # The zone this user reads and enters times in (blank: the browser's, then UTC). On the
+    # user row because every request loads that row anyway (exams/timezones.py).
+    time_zone = models.CharField(max_length=64, blank=True)
     # Testing accommodations are not here: each instructor grants them for their own cohorts
     # (exams.models.Membership), so one instructor can never change another's exams.
 

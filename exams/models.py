@@ -494,16 +494,3 @@ class Response(models.Model):
     @property
     def is_correct(self) -> bool:
         return self.version.credits(self.choice)
-
-
-class TimeZonePreference(models.Model):
-    """The zone a user reads and enters times in (an instructor's windows, an examinee's
-    deadlines). Without one, the zone their browser reports is used, then UTC."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_zone_preference"
-    )
-    time_zone = models.CharField(max_length=64)
-
-    def __str__(self) -> str:
-        return f"{self.user}: {self.time_zone}"

@@ -11,9 +11,10 @@ import functools
 import zoneinfo
 from functools import lru_cache
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from exams.models import Cohort, TimeZonePreference
+from exams.models import Cohort
 
 COOKIE = "tz"
 
@@ -27,27 +28,15 @@ def is_zone(name: str) -> bool:
     return bool(name) and name in zone_names()
 
 
-SESSION_KEY = "time_zone"
-
-
-def user_zone_name(user, *, browser: str = "", session=None) -> str:
+def user_zone_name(user, *, browser: str = "") -> str:
     """The user's chosen zone, else the one their browser reported, else UTC.
 
-    With a session, the answer is kept in it, so only a session's first page reads the row
-    (time_zone_set writes it back when the user changes zone).
+    The choice is a column of the user row, which every signed-in request loads already, so
+    showing times costs no query.
     """
-    if session is not None:
-        cached = session.get(SESSION_KEY)
-        if cached and is_zone(cached):
-            return cached
-        name = user_zone_name(user, browser=browser)
-        session[SESSION_KEY] = name
-        return name
-    if user is not None and user.is_authenticated:
-        pref = TimeZonePreference.objects.filter(user=user).values_list("time_zone", flat=True)
-        chosen = pref.first()
-        if chosen and is_zone(chosen):
-            return chosen
+    chosen = getattr(user, "time_zone", "") if user is not None else ""
+    if user is not None and user.is_authenticated and is_zone(chosen):
+        return chosen
     if is_zone(browser):
         return browser
     return "UTC"
@@ -60,17 +49,13 @@ def cohort_zone(cohort: Cohort, user, *, browser: str = "") -> zoneinfo.ZoneInfo
     return zoneinfo.ZoneInfo(user_zone_name(user, browser=browser))
 
 
-def time_zone_set(*, user, time_zone: str, session=None) -> TimeZonePreference:
+def time_zone_set(*, user, time_zone: str) -> None:
     from django.core.exceptions import ValidationError
 
     if not is_zone(time_zone):
         raise ValidationError({"time_zone": f"“{time_zone}” is not a time zone name."})
-    pref, _ = TimeZonePreference.objects.update_or_create(
-        user=user, defaults={"time_zone": time_zone}
-    )
-    if session is not None:
-        session[SESSION_KEY] = time_zone
-    return pref
+    get_user_model().objects.filter(pk=user.pk).update(time_zone=time_zone)
+    user.time_zone = time_zone
 
 
 def in_user_zone(view):
@@ -80,11 +65,7 @@ def in_user_zone(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        name = user_zone_name(
-            request.user,
-            browser=request.COOKIES.get(COOKIE, ""),
-            session=getattr(request, "session", None),
-        )
+        name = user_zone_name(request.user, browser=request.COOKIES.get(COOKIE, ""))
         request.time_zone_name = name
         with timezone.override(zoneinfo.ZoneInfo(name)):
             return view(request, *args, **kwargs)

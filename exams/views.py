@@ -727,12 +727,12 @@ def time_zone(request: HttpRequest) -> HttpResponse:
 
     from exams import timezones
 
-    current = timezones.user_zone_name(request.user, session=request.session)
+    current = timezones.user_zone_name(request.user)
     error = None
     if request.method == "POST":
         chosen = request.POST.get("time_zone", "").strip()
         try:
-            timezones.time_zone_set(user=request.user, time_zone=chosen, session=request.session)
+            timezones.time_zone_set(user=request.user, time_zone=chosen)
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
