@@ -624,6 +624,7 @@ def test_a_user_sets_their_own_zone_and_a_bad_name_is_refused(examinee_client, e
     assert examinee_client.post(url, {"time_zone": "Mars/Olympus"}).status_code == 400
     assert user_zone_name(examinee) == "UTC"
     assert examinee_client.post(url, {"time_zone": "Asia/Tokyo"}).status_code == 302
+    examinee.refresh_from_db()
     assert user_zone_name(examinee) == "Asia/Tokyo"
     assert "in Asia/Tokyo" in examinee_client.get(url).content.decode()
 
