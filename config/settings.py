@@ -242,8 +242,20 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Media, staged uploads and import files (docs/scaling.md): in PostgreSQL by default, so every
+# web node and worker reads them and a rolled-back import leaves none behind; "filesystem"
+# keeps them under MEDIA_ROOT (one machine only).
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "database")
+_MEDIA_BACKENDS = {
+    "database": "questions.storage.DatabaseStorage",
+    "filesystem": "django.core.files.storage.FileSystemStorage",
+}
+if MEDIA_STORAGE not in _MEDIA_BACKENDS:
+    raise ImproperlyConfigured(
+        f"MEDIA_STORAGE must be one of {', '.join(_MEDIA_BACKENDS)}, got {MEDIA_STORAGE!r}"
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": _MEDIA_BACKENDS[MEDIA_STORAGE]},
     "staticfiles": {
         # whitenoise's manifest storage, rewriting ES module imports to hashed names.
         "BACKEND": "config.storage.ManifestStaticFilesStorage"
@@ -306,6 +318,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
+# Several deployments (or a test) may share one Redis: each sends to and reads its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# A second beat (say, one per host) is harmless: each due job is claimed in Redis first
+# (config/beat.py), so it is sent once per interval however many beats run.
+CELERY_BEAT_SCHEDULER = "config.beat:SlotClaimingScheduler"
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "close-expired-blocks": {
@@ -330,7 +347,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The cache is shared by every web node and worker (docs/scaling.md): Redis, the broker's by
+# default. Nothing that matters lives in one process's memory.
+CACHE_REDIS_URL = env_url("CACHE_REDIS_URL", ("redis", "rediss")) or CELERY_BROKER_URL
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_REDIS_URL,
+        "KEY_PREFIX": "mockboard",
+        "TIMEOUT": 300,
+    }
+}
 
 # Exam rules that an operator may tune.
 # The grace is for requests already in flight at a block's deadline (docs/timing.md): a save
