@@ -72,6 +72,7 @@ class Row:
 MATRIX: dict[str, Row] = {
     "home": Row("get", SIGNED_IN),
     "healthz": Row("get", PUBLIC),
+    "livez": Row("get", PUBLIC),
     "accounts:login": Row("get", PUBLIC),
     # Signing out always lands on the sign-in page.
     "accounts:logout": Row("post", dict.fromkeys(ROLES, "login")),
