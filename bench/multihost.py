@@ -235,6 +235,9 @@ defaults
     # node; one that was delivered is never replayed, so a POST is sent at most once.
     option redispatch 1
     option forwardfor
+    # The request id every log line carries, from here to the web node and its tasks.
+    unique-id-format %{{+X}}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid
+    unique-id-header X-Request-ID
     option httpchk
     http-check send meth GET uri /livez ver HTTP/1.1 hdr Host mockboard
     http-check expect status 200

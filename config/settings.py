@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_prometheus",
     "csp",
     "axes",
     "accounts",
@@ -131,6 +132,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency by view (config/observability.py); first and last, to time everything.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request id from HAProxy (or a new one) for every log line and queued task.
+    "config.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -144,6 +149,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -320,6 +326,8 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
 # Several deployments (or a test) may share one Redis: each sends to and reads its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# Task logs go through LOGGING below, so they carry the request id like the web's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A second beat (say, one per host) is harmless: each due job is claimed in Redis first
 # (config/beat.py), so it is sent once per interval however many beats run.
 CELERY_BEAT_SCHEDULER = "config.beat:SlotClaimingScheduler"
@@ -375,9 +383,31 @@ EXAM_RATE_LIMIT_REDIS_URL = env_url("EXAM_RATE_LIMIT_REDIS_URL", ("redis", "redi
 EXAM_MAX_BODY_BYTES = env_int("EXAM_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
 INACTIVITY_WARNING_SECONDS = env_int("INACTIVITY_WARNING_SECONDS", 300, minimum=30)
 
+# GET /metrics (Prometheus) answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset,
+# the endpoint is a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Every log line carries the request id (config/observability.py). LOG_FORMAT=json writes one
+# JSON object a line (python-json-logger) for a log shipper; "text" is for people.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
