@@ -36,7 +36,7 @@ bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/bench.sh
 
 # Two web hosts behind HAProxy, PgBouncer and a worker host in network namespaces, one web host
-# killed mid-block (bench/multihost.py, docs/scaling.md). Needs root. EXAMINEES=200 by default.
+# killed mid-block (bench/multihost.py, docs/scaling.md). Needs root. EXAMINEES=100 by default.
 multihost: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/multihost.sh $(ARGS)
 

@@ -527,7 +527,9 @@ pidfile = {bouncer / "pgbouncer.pid"}
         proc = subprocess.Popen(
             cohort_cmd, env=base_env, cwd=ROOT, stdout=subprocess.PIPE, text=True,
             stderr=open(workdir / "cohort.err", "w"),  # noqa: SIM115
+            start_new_session=True,
         )  # fmt: skip
+        lab.procs["cohort"] = proc  # killed with the lab if this run is interrupted
         killed_at = None
         deadlines_before: dict = {}
         down_at: list[float] = []

@@ -87,7 +87,13 @@ class Examinee:
         self.attempt = match.group(1)
         a = f"/exams/a/{self.attempt}"
         for block in range(1, blocks + 1):
-            self.request("block_start", "POST", f"{a}/blocks/start/")
+            status, _, _ = self.request("block_start", "POST", f"{a}/blocks/start/")
+            if status not in (200, 302):
+                # Without its block open, the answers that follow would land in another block
+                # than the one recorded here: this examinee stops, and is counted as a failure.
+                with self.lock:
+                    self.out["failures"].append([self.user, f"block_start {block}", str(status)])
+                return
             self.request("item", "GET", f"{a}/item/1/")
             for pos in range(1, items + 1):
                 if pos > 1:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import Min
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
@@ -115,6 +116,7 @@ _services = CollectorRegistry(auto_describe=False)
 _services.register(ServiceCollector())
 
 
+@require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics: django-prometheus' request latency and outcomes by view (an answer
     save is view "exams:save", its outcome the status), plus the queue depth and analytics lag.

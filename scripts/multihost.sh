@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
-python bench/multihost.py --examinees "${EXAMINEES:-200}" --items 10 --blocks 2 --think 1.0 "$@"
+python bench/multihost.py --examinees "${EXAMINEES:-100}" --items 10 --blocks 2 --think 2.0 --timeout 240 "$@"
