@@ -216,10 +216,12 @@ def haproxy_servers(sock: Path) -> dict[str, str]:
     return out
 
 
-def haproxy_config(sock: Path) -> str:
+def haproxy_config(sock: Path, workers: int) -> str:
     web1, web2 = f"{addr('web1')}:8000", f"{addr('web2')}:8000"
     lb = addr("lb")
-    check = f"check inter {CHECK_INTER_MS} fall {CHECK_FALL} rise 2"
+    # maxconn = the node's sync workers: extra requests wait in HAProxy's queue, not in the
+    # node's accept backlog, where they would hold up the health check until it timed out.
+    check = f"check inter {CHECK_INTER_MS} fall {CHECK_FALL} rise 2 maxconn {workers}"
     return f"""
 global
     maxconn 4000
@@ -230,6 +232,7 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout check 2s
+    timeout queue 30s
     retries 3
     # A request that could not be delivered (refused, reset before sending) goes to the other
     # node; one that was delivered is never replayed, so a POST is sent at most once.
@@ -417,7 +420,7 @@ pidfile = {bouncer / "pgbouncer.pid"}
             remote,
         )
         sock = workdir / "haproxy.sock"
-        (workdir / "haproxy.cfg").write_text(haproxy_config(sock))
+        (workdir / "haproxy.cfg").write_text(haproxy_config(sock, args.web_workers))
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
         lab.start("haproxy", "lb", [haproxy, "-db", "-f", str(workdir / "haproxy.cfg")], base_env)
         wait_for(
