@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 
-.PHONY: install run test stop lint format bench faults vendor clean
+.PHONY: install run test stop lint format bench faults vendor clean multihost
 
 $(STAMP): requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Mockboard needs Python 3.11"'
@@ -34,6 +34,11 @@ format: install
 
 bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/bench.sh
+
+# Two web hosts behind HAProxy, PgBouncer and a worker host in network namespaces, one web host
+# killed mid-block (bench/multihost.py, docs/scaling.md). Needs root. EXAMINEES=100 by default.
+multihost: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/multihost.sh $(ARGS)
 
 # Re-vendor the front-end files from package-lock.json (needs npm; the results are committed).
 vendor:

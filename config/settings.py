@@ -103,7 +103,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 # /healthz is probed over plain HTTP by load balancers and compose health checks.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 # Django's database sessions; only the per-request read is a prepared statement.
@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_prometheus",
     "csp",
     "axes",
     "accounts",
@@ -131,6 +132,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request latency by view (config/observability.py); first and last, to time everything.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request id from HAProxy (or a new one) for every log line and queued task.
+    "config.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -144,6 +149,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -267,8 +273,20 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Media, staged uploads and import files (docs/scaling.md): in PostgreSQL by default, so every
+# web node and worker reads them and a rolled-back import leaves none behind; "filesystem"
+# keeps them under MEDIA_ROOT (one machine only).
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "database")
+_MEDIA_BACKENDS = {
+    "database": "questions.storage.DatabaseStorage",
+    "filesystem": "django.core.files.storage.FileSystemStorage",
+}
+if MEDIA_STORAGE not in _MEDIA_BACKENDS:
+    raise ImproperlyConfigured(
+        f"MEDIA_STORAGE must be one of {', '.join(_MEDIA_BACKENDS)}, got {MEDIA_STORAGE!r}"
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": _MEDIA_BACKENDS[MEDIA_STORAGE]},
     "staticfiles": {
         # whitenoise's manifest storage, rewriting ES module imports to hashed names.
         "BACKEND": "config.storage.ManifestStaticFilesStorage"
@@ -331,6 +349,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
+# Several deployments (or a test) may share one Redis: each sends to and reads its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# Task logs go through LOGGING below, so they carry the request id like the web's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A second beat (say, one per host) is harmless: each due job is claimed in Redis first
+# (config/beat.py), so it is sent once per interval however many beats run.
+CELERY_BEAT_SCHEDULER = "config.beat:SlotClaimingScheduler"
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "close-expired-blocks": {
@@ -355,7 +380,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The cache is shared by every web node and worker (docs/scaling.md): Redis, the broker's by
+# default. Nothing that matters lives in one process's memory.
+CACHE_REDIS_URL = env_url("CACHE_REDIS_URL", ("redis", "rediss")) or CELERY_BROKER_URL
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_REDIS_URL,
+        "KEY_PREFIX": "mockboard",
+        "TIMEOUT": 300,
+    }
+}
 
 # Exam rules that an operator may tune.
 # The grace is for requests already in flight at a block's deadline (docs/timing.md): a save
@@ -373,9 +408,31 @@ EXAM_RATE_LIMIT_REDIS_URL = env_url("EXAM_RATE_LIMIT_REDIS_URL", ("redis", "redi
 EXAM_MAX_BODY_BYTES = env_int("EXAM_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
 INACTIVITY_WARNING_SECONDS = env_int("INACTIVITY_WARNING_SECONDS", 300, minimum=30)
 
+# GET /metrics (Prometheus) answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset,
+# the endpoint is a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Every log line carries the request id (config/observability.py). LOG_FORMAT=json writes one
+# JSON object a line (python-json-logger) for a log shipper; "text" is for people.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }

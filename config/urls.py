@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views
+from config import observability, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
+    path("metrics", observability.metrics, name="metrics"),
     path("accounts/", include("accounts.urls")),
     path("questions/", include("questions.urls")),
     path("exams/", include("exams.urls")),

@@ -27,6 +27,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@never_cache
+def livez(request: HttpRequest) -> JsonResponse:
+    """For load balancers, probed every second: this node answers and reaches its database.
+
+    /healthz also asks the broker and pings the workers (up to a second); a balancer that
+    probed that on every node every second would spend a web worker on it."""
+    database = health.database_state()
+    return JsonResponse(
+        {"status": "ok" if database["ok"] else "down"}, status=200 if database["ok"] else 503
+    )
+
+
+@require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_instructor:

@@ -265,3 +265,36 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.bank.slug} ({self.status})"
+
+
+class StoredFile(models.Model):
+    """One file of the default storage (questions.storage.DatabaseStorage): media and uploads
+    live in PostgreSQL, so every web node and worker reads the same files, and a file written
+    inside an import's transaction goes when that transaction rolls back."""
+
+    name = models.CharField(max_length=300, unique=True)
+    size = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    modified_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(size__gte=0), name="stored_file_size")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoredChunk(models.Model):
+    """A piece of a StoredFile, so a file is written and read in bounded pieces, never whole."""
+
+    file = models.ForeignKey(StoredFile, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["file", "index"], name="stored_chunk_index")]
+
+    def __str__(self) -> str:
+        return f"{self.file_id}#{self.index}"

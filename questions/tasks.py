@@ -1,4 +1,9 @@
 import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from celery import shared_task
 from django.utils import timezone
@@ -27,14 +32,15 @@ def run_import_job(job_id: int) -> str:
     job = ImportJob.objects.select_related("bank").get(pk=job_id)
     progress = job_progress_writer(job)
     try:
-        summary = questions_import(
-            bank=job.bank,
-            files=[_job_file(job)],
-            format=job.format or "auto",
-            skip_unsupported=job.skip_unsupported,
-            now=started,
-            progress=progress,
-        )
+        with _job_file(job) as file:
+            summary = questions_import(
+                bank=job.bank,
+                files=[file],
+                format=job.format or "auto",
+                skip_unsupported=job.skip_unsupported,
+                now=started,
+                progress=progress,
+            )
     except ImportRejected as exc:
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.FAILED, errors=exc.lines(), finished_at=timezone.now()
@@ -61,14 +67,24 @@ def run_import_job(job_id: int) -> str:
     return "done"
 
 
-def _job_file(job: ImportJob) -> ImportFile:
+@contextmanager
+def _job_file(job: ImportJob) -> Iterator[ImportFile]:
     name = job.filename or job.upload.name
     try:
+        path = job.upload.path
+    except NotImplementedError:  # the database storage: no local path on this worker
+        path = None
+    if path is not None:
         # Parsed from disk: the importer reads one file at a time and keeps nothing whole.
-        return ImportFile(name, path=job.upload.path)
-    except NotImplementedError:  # storage without local paths
+        yield ImportFile(name, path=path)
+        return
+    # Copied in pieces to this worker's scratch disk, parsed from there, then removed.
+    suffix = os.path.splitext(name)[1]
+    with tempfile.NamedTemporaryFile(suffix=suffix) as scratch:
         with job.upload.open("rb") as handle:
-            return ImportFile(name, handle.read())
+            shutil.copyfileobj(handle, scratch)
+        scratch.flush()
+        yield ImportFile(name, path=scratch.name)
 
 
 @shared_task

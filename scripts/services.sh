@@ -25,3 +25,11 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
   echo "services: installing Debian's chromium for the browser tests" >&2
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
 fi
+
+# The multi-host test (tests/scaling/test_multihost.py) runs Debian's HAProxy and PgBouncer.
+if { ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; } || { ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "services: installing Debian's haproxy and pgbouncer for the multi-host test" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy pgbouncer) >/dev/null
+  fi
+fi

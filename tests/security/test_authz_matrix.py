@@ -77,6 +77,9 @@ class Row:
 MATRIX: dict[str, Row] = {
     "home": Row("get", SIGNED_IN),
     "healthz": Row("get", PUBLIC),
+    "livez": Row("get", PUBLIC),
+    # Only with the METRICS_TOKEN bearer header (tests/scaling/test_operations.py): 404 for all.
+    "metrics": Row("get", dict.fromkeys(ROLES, 404)),
     "accounts:login": Row("get", PUBLIC),
     # Signing out always lands on the sign-in page.
     "accounts:logout": Row("post", dict.fromkeys(ROLES, "login")),
