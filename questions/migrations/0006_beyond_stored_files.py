@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('questions', '0004_formats_search_vector'),
+        ('questions', '0005_qedit_version_is_voided'),
     ]
 
     operations = [
