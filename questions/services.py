@@ -192,7 +192,7 @@ def _compare_with_bank(
 
     preview.new = preview.changed = preview.unchanged = 0
     for batch in _batches(questions, BATCH_SIZE):
-        _, _, new, changed = _classify(bank, batch)
+        _, new, changed = _classify(bank, batch)
         preview.new += len(new)
         preview.changed += len(changed)
         preview.unchanged += len(batch) - len(new) - len(changed)
@@ -242,6 +242,8 @@ def _compare_with_bank(
 
 def _link_changes(question: Question, p: ParsedQuestion) -> list[tuple[str, str, str]]:
     """Tags, item set and files: what a question links to beside its version's fields."""
+    from questions.text import plain_text
+
     old = question.current_version
     tags_before = " ".join(sorted(f"{t.kind}:{t.slug}" for t in question.tags.all()))
     tags_after = " ".join(sorted({f"{k}:{s}" for k, slugs in p.tags.items() for s in slugs}))
@@ -250,6 +252,10 @@ def _link_changes(question: Question, p: ParsedQuestion) -> list[tuple[str, str,
     )
     set_after = f"{p.item_set['external_id']} #{p.item_set['position']}" if p.item_set else ""
     changes = [("Tags", tags_before, tags_after), ("Item set", set_before, set_after)]
+    # The stimulus is compared as text: stored HTML links files by URL, the upload by name.
+    stimulus_before = plain_text(question.item_set.stimulus_html) if question.item_set else ""
+    stimulus_after = plain_text(p.item_set.get("stimulus_html", "")) if p.item_set else ""
+    changes.append(("Stimulus", stimulus_before, stimulus_after))
     files_before = list(old.media.all()) if old else []
     # Files are compared by content: the same picture under another name is no change.
     if sorted(m.sha256 for m in files_before) != sorted(
@@ -591,13 +597,8 @@ def _batches(items: Iterator[ParsedQuestion], size: int) -> Iterator[list[Parsed
 
 def _classify(
     bank: Bank, batch: list[ParsedQuestion]
-) -> tuple[
-    dict[str, Question],
-    dict[str, str],
-    list[ParsedQuestion],
-    list[tuple[ParsedQuestion, Question]],
-]:
-    """The bank's questions for a batch, the batch's digests, and which are new or changed.
+) -> tuple[dict[str, str], list[ParsedQuestion], list[tuple[ParsedQuestion, Question]]]:
+    """The batch's digests, its new questions, and its changed ones with the stored question.
 
     Fields a file cannot express are filled from the stored question first, so they count as
     unchanged (and the preview never shows them as cleared)."""
@@ -622,13 +623,13 @@ def _classify(
             and question.current_version.content_hash == digests[p.external_id]
         ):
             changed.append((p, question))
-    return existing, digests, new, changed
+    return digests, new, changed
 
 
 def _write_batch(
     r: _Resolver, batch: list[ParsedQuestion], counts: dict[str, int], *, dry_run: bool
 ) -> None:
-    _, digests, new, changed = _classify(r.bank, batch)
+    digests, new, changed = _classify(r.bank, batch)
     counts["unchanged"] += len(batch) - len(new) - len(changed)
     counts["new"] += len(new)
     counts["new_versions"] += len(changed)

@@ -166,3 +166,15 @@ def test_xlsx_rows_keep_the_numbers_the_sheet_shows_across_empty_rows(bank):
     assert [str(p) for p in preview.problems] == [
         "bank.xlsx:4: key F points at no option (options: A to B)"
     ]
+
+
+def test_a_changed_stimulus_and_set_position_are_named(stored, t0):
+    def in_set(stimulus: str, position: int) -> dict:
+        item_set = {"id": "SET-1", "kind": "sequential", "position": position}
+        return q("Q1", item_set={**item_set, "stimulus": stimulus})
+
+    questions_import(bank=stored, files=[jsonl(in_set("<p>A 70-year-old man.</p>", 1))], now=t0)
+    preview = import_preview(files=[jsonl(in_set("<p>A 72-year-old man.</p>", 2))], bank=stored)
+    rows = {r["field"]: r["diff"] for r in preview.changes[0]["rows"]}
+    assert set(rows) == {"Item set", "Stimulus"}
+    assert "<del>70-year-old</del> <ins>72-year-old</ins>" in rows["Stimulus"]
