@@ -166,9 +166,15 @@ def import_preview(
     return preview
 
 
+# The preview page carries its sample's files in its HTML: bounded, so a sample of large videos
+# cannot make a page of hundreds of megabytes. A larger file shows as its alt text until imported.
+PREVIEW_INLINE_MAX_BYTES = 5 * 1024 * 1024
+
+
 def _inlined(q: ParsedQuestion) -> ParsedQuestion:
     """A copy of a checked question whose `media:` references are data: URIs."""
     copy = dataclasses.replace(q)
+    q = dataclasses.replace(q, media=[m for m in q.media if len(m[2]) <= PREVIEW_INLINE_MAX_BYTES])
     copy.stem_html = inline_media(q, q.stem_html)
     copy.explanation_html = inline_media(q, q.explanation_html)
     copy.objective_html = inline_media(q, q.objective_html)

@@ -178,3 +178,14 @@ def test_a_changed_stimulus_and_set_position_are_named(stored, t0):
     rows = {r["field"]: r["diff"] for r in preview.changes[0]["rows"]}
     assert set(rows) == {"Item set", "Stimulus"}
     assert "<del>70-year-old</del> <ins>72-year-old</ins>" in rows["Stimulus"]
+
+
+def test_sample_files_past_the_inline_limit_are_left_out_of_the_page(bank, monkeypatch):
+    import questions.services as services
+
+    big = PNG + b"\x00" * 64
+    src = "data:image/png;base64," + base64.b64encode(big).decode()
+    monkeypatch.setattr(services, "PREVIEW_INLINE_MAX_BYTES", len(big) - 1)
+    preview = import_preview(files=[jsonl(q("Q1", stem=f'<img src="{src}">'))], bank=bank)
+    assert "data:" not in preview.sample[0].stem_html
+    assert preview.count == 1 and not preview.problems
