@@ -1,7 +1,9 @@
 """Import and export 10,000 questions; prints a markdown table of wall time and peak RSS.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mockboard SECRET_KEY=dev HTTPS=0 \\
-        .venv/bin/python bench/import_bench.py [--count 10000]
+        .venv/bin/python bench/import_bench.py [--count 10000] [--only xlsx]
+
+`--only xlsx` times the same questions as one .xlsx sheet (questions/formats/workbook.py).
 
 Writes into a fresh bank (bench-<timestamp>) and deletes it afterwards. Goal: each step <= 10 s.
 """
@@ -58,6 +60,58 @@ def generate(path: Path, count: int) -> int:
     return path.stat().st_size
 
 
+def generate_xlsx(source: Path, path: Path) -> int:
+    """The JSONL questions as a spreadsheet a person would keep: one row per question."""
+    from openpyxl import Workbook
+
+    letters = "abcde"
+    header = ["external_id", "stem", *(f"option_{c}" for c in letters)]
+    header += [f"explanation_{c}" for c in letters]
+    header += ["key", "explanation", "objective", "discipline", "system", "topic"]
+    header += ["difficulty", "source", "licence"]
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(header)
+    with source.open(encoding="utf-8") as lines:
+        for line in lines:
+            q = json.loads(line)
+            options = q["options"]
+            sheet.append(
+                [q["external_id"], q["stem"]]
+                + [o["text"] for o in options]
+                + [o["explanation"] for o in options]
+                + [q["key"], q["explanation"], q["objective"]]
+                + ["; ".join(q["tags"][k]) for k in ("discipline", "system", "topic")]
+                + [q["difficulty"], q["source"], q["licence"]]
+            )
+    book.save(path)
+    return path.stat().st_size
+
+
+def bench_xlsx(source: Path, tmp: str, rows: list) -> None:
+    from django.utils import timezone
+
+    from questions.importing import ImportFile
+    from questions.services import bank_create, questions_import
+
+    sheet = Path(tmp) / "bench.xlsx"
+    started = time.perf_counter()
+    size = generate_xlsx(source, sheet)
+    rows.append(
+        ("generate .xlsx", time.perf_counter() - started, peak_mib(), f"{size / 1e6:.1f} MB")
+    )
+    bank = bank_create(slug=f"bench-{int(time.time())}", name="Benchmark", owner=None)
+    try:
+        for step in ("import .xlsx (new)", "re-import .xlsx (unchanged)"):
+            started = time.perf_counter()
+            summary = questions_import(
+                bank=bank, files=[ImportFile(sheet.name, path=str(sheet))], now=timezone.now()
+            )
+            rows.append((step, time.perf_counter() - started, peak_mib(), str(summary)))
+    finally:
+        bank.delete()
+
+
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -65,6 +119,7 @@ def peak_mib() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--only", choices=["xlsx"], help="time only this format's import")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         sys.exit("set DATABASE_URL to a PostgreSQL database (the benchmark measures the real one)")
@@ -85,6 +140,10 @@ def main() -> None:
         rows.append(
             ("generate JSONL", time.perf_counter() - started, peak_mib(), f"{size / 1e6:.1f} MB")
         )
+        if args.only == "xlsx":
+            bench_xlsx(source, tmp, rows)
+            print_table(args.count, rows)
+            return
 
         bank = bank_create(slug=f"bench-{int(time.time())}", name="Benchmark", owner=None)
         try:
@@ -119,7 +178,11 @@ def main() -> None:
         finally:
             bank.delete()
 
-    print(f"| step ({args.count} questions) | wall time (s) | peak RSS so far (MiB) | result |")
+    print_table(args.count, rows)
+
+
+def print_table(count: int, rows: list) -> None:
+    print(f"| step ({count} questions) | wall time (s) | peak RSS so far (MiB) | result |")
     print("| --- | ---: | ---: | --- |")
     for name, seconds, rss, note in rows:
         print(f"| {name} | {seconds:.2f} | {rss:.0f} | {note} |")

@@ -45,6 +45,9 @@ class Bank(models.Model):
     # Practice blocks draw only from banks their owner opened for practice: a bank behind an
     # assigned exam is exam material, not a quiz pool, unless the instructor says otherwise.
     is_open_for_practice = models.BooleanField(default=False)
+    # The upload preview's column-mapping step, remembered for the next spreadsheet: a header
+    # as the instructor's files write it -> one of our column names ("" ignores the column).
+    column_map = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -251,6 +254,8 @@ class ImportJob(models.Model):
     filename = models.CharField(max_length=255)
     format = models.CharField(max_length=16, default="auto")
     skip_unsupported = models.BooleanField(default=False)
+    # The bank's column mapping as the confirmed preview used it, so the job reads the same.
+    column_map = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)

@@ -7,6 +7,7 @@ the version that was shown.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import posixpath
@@ -32,6 +33,7 @@ from questions.formats.common import (
     ParseContext,
     ParsedQuestion,
     fill_absent,
+    inline_media,
 )
 from questions.importing import content_hash, finalize, outline, scan
 from questions.models import Bank, ImportJob, ItemSet, Media, Question, QuestionVersion, Tag
@@ -41,6 +43,7 @@ __all__ = [
     "ImportRejected",
     "ImportSummary",
     "Preview",
+    "bank_column_map_set",
     "bank_create",
     "import_preview",
     "question_check",
@@ -109,6 +112,16 @@ class Preview:
     unsupported: list[ImportProblem]
     sample: list[ParsedQuestion] = field(default_factory=list)
     warnings: list[ImportProblem] = field(default_factory=list)
+    # Against the bank (None without one, or when the upload has errors).
+    new: int | None = None
+    changed: int | None = None
+    unchanged: int | None = None
+    # The first changed questions, each {"external_id", "origin", "rows", "has_cleared"};
+    # rows are version_diff's {"field", "diff", "is_cleared"}.
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    cleared: int = 0  # changed questions in which the upload empties a filled field
+    # Spreadsheet headers no column or mapping names: {"file", "headers"} per file.
+    unknown_columns: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _context(column_map: dict[str, str] | None) -> ParseContext:
@@ -124,15 +137,189 @@ def import_preview(
     format: str = "auto",
     limit: int = 5,
     column_map: dict[str, str] | None = None,
+    bank: Bank | None = None,
+    changes_limit: int = 50,
 ) -> Preview:
     """Parse and check an upload without writing anything.
 
     `column_map` maps a spreadsheet's headers to our column names ("" ignores a column), for a
-    column-mapping step; headers it leaves out go through the usual aliases.
+    column-mapping step; headers it leaves out go through the usual aliases. With `bank`, a
+    clean upload is compared with the bank: how many questions are new, changed and unchanged,
+    and for the first `changes_limit` changed ones the fields that change. The sample's files
+    are inlined as data: URIs, so its pictures show before anything is stored.
     """
-    result = scan(files, format=format, context=_context(column_map), sample=limit)
-    return Preview(
-        result.count, result.problems, result.unsupported, result.sample, result.warnings
+    context = _context(column_map)
+    result = scan(files, format=format, context=context, sample=limit, keep=bank is not None)
+    try:
+        preview = Preview(
+            result.count,
+            result.problems,
+            result.unsupported,
+            [_inlined(q) for q in result.sample],
+            result.warnings,
+            unknown_columns=list(context.unknown_columns),
+        )
+        if bank is not None and bank.pk is not None and not result.problems and result.count:
+            _compare_with_bank(bank, result.questions(), preview, changes_limit)
+    finally:
+        result.close()
+    return preview
+
+
+# The preview page carries its sample's files in its HTML: bounded, so a sample of large videos
+# cannot make a page of hundreds of megabytes. A larger file shows as its alt text until imported.
+PREVIEW_INLINE_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _inlined(q: ParsedQuestion) -> ParsedQuestion:
+    """A copy of a checked question whose `media:` references are data: URIs."""
+    copy = dataclasses.replace(q)
+    q = dataclasses.replace(q, media=[m for m in q.media if len(m[2]) <= PREVIEW_INLINE_MAX_BYTES])
+    copy.stem_html = inline_media(q, q.stem_html)
+    copy.explanation_html = inline_media(q, q.explanation_html)
+    copy.objective_html = inline_media(q, q.objective_html)
+    copy.options = [
+        {"text": inline_media(q, o["text"]), "explanation": inline_media(q, o["explanation"])}
+        for o in q.options
+    ]
+    if q.item_set:
+        copy.item_set = {
+            **q.item_set,
+            "stimulus_html": inline_media(q, q.item_set["stimulus_html"]),
+        }
+    return copy
+
+
+def _compare_with_bank(
+    bank: Bank, questions: Iterator[ParsedQuestion], preview: Preview, limit: int
+) -> None:
+    """Count what an import would do, as _write_batch decides it, and say what changes."""
+    from questions.text import plain_text, version_diff, version_fields, word_diff
+
+    preview.new = preview.changed = preview.unchanged = 0
+    for batch in _batches(questions, BATCH_SIZE):
+        _, new, changed = _classify(bank, batch)
+        preview.new += len(new)
+        preview.changed += len(changed)
+        preview.unchanged += len(batch) - len(new) - len(changed)
+        stored = {
+            q.pk: q
+            for q in Question.objects.filter(pk__in=[q.pk for _, q in changed])
+            .select_related("current_version", "item_set")
+            .prefetch_related("tags", "current_version__media")
+        }
+        for p, question in changed:
+            question = stored[question.pk]
+            old, after = question.current_version, _unsaved_version(p)
+            old = _stored_version(old) if old is not None else None
+            is_shown = len(preview.changes) < limit
+            if is_shown:
+                rows = version_diff(old, after)
+            else:
+                # Past the shown ones only the cleared flag counts: no word diffs to build.
+                before, now = version_fields(old) if old else {}, version_fields(after)
+                rows = [
+                    {"field": label, "is_cleared": True}
+                    for label, value in before.items()
+                    if value != now.get(label, "")
+                    and plain_text(value)
+                    and not plain_text(now.get(label, ""))
+                ]
+            for label, a, b in _link_changes(question, p):
+                rows.append(
+                    {
+                        "field": label,
+                        "diff": word_diff(a, b) if is_shown else "",
+                        "is_cleared": bool(a) and not b,
+                    }
+                )
+            has_cleared = any(row["is_cleared"] for row in rows)
+            preview.cleared += has_cleared
+            if is_shown:
+                preview.changes.append(
+                    {
+                        "external_id": p.external_id,
+                        "origin": p.origin,
+                        "rows": rows,
+                        "has_cleared": has_cleared,
+                    }
+                )
+
+
+def _link_changes(question: Question, p: ParsedQuestion) -> list[tuple[str, str, str]]:
+    """Tags, item set and files: what a question links to beside its version's fields."""
+    from questions.text import plain_text
+
+    old = question.current_version
+    tags_before = " ".join(sorted(f"{t.kind}:{t.slug}" for t in question.tags.all()))
+    tags_after = " ".join(sorted({f"{k}:{s}" for k, slugs in p.tags.items() for s in slugs}))
+    set_before = (
+        f"{question.item_set.external_id} #{question.set_position}" if question.item_set else ""
+    )
+    set_after = f"{p.item_set['external_id']} #{p.item_set['position']}" if p.item_set else ""
+    changes = [("Tags", tags_before, tags_after), ("Item set", set_before, set_after)]
+    # The stimulus is compared as text: stored HTML links files by URL, the upload by name.
+    stimulus_before = plain_text(question.item_set.stimulus_html) if question.item_set else ""
+    stimulus_after = plain_text(p.item_set.get("stimulus_html", "")) if p.item_set else ""
+    changes.append(("Stimulus", stimulus_before, stimulus_after))
+    files_before = list(old.media.all()) if old else []
+    # Files are compared by content: the same picture under another name is no change.
+    if sorted(m.sha256 for m in files_before) != sorted(
+        hashlib.sha256(data).hexdigest() for _, _, data in p.media
+    ):
+        changes.append(
+            (
+                "Files",
+                " ".join(sorted(m.original_name for m in files_before)),
+                " ".join(sorted(posixpath.basename(name) for name, _, _ in p.media)),
+            )
+        )
+    return [(label, a, b) for label, a, b in changes if a != b]
+
+
+def _unsaved_version(p: ParsedQuestion) -> QuestionVersion:
+    """The version an import would write, unsaved, with files named by their sha256."""
+    by_name = {name: hashlib.sha256(data).hexdigest() for name, _, data in p.media}
+
+    def canon(value: str) -> str:
+        def repl(match: re.Match[str]) -> str:
+            digest = by_name.get(html.unescape(match.group(3)), match.group(3))
+            return f'{match.group(1)}="media:sha256-{digest}"'
+
+        return MEDIA_REF.sub(repl, value or "")
+
+    return _mapped_version(p, canon, key_index=p.key_index, is_voided=False)
+
+
+def _stored_version(version: QuestionVersion) -> QuestionVersion:
+    """A stored version, unsaved, with its files' URLs as sha256 names like _unsaved_version,
+    so the same picture in both is no change."""
+    by_uuid = {str(m.uuid): m.sha256 for m in version.media.all()}
+
+    def canon(value: str) -> str:
+        def repl(match: re.Match[str]) -> str:
+            digest = by_uuid.get(match.group(4))
+            return f'{match.group(1)}="media:sha256-{digest}"' if digest else match.group(0)
+
+        return _UUID_SRC.sub(repl, value or "")
+
+    return _mapped_version(version, canon, key_index=version.key_index, is_voided=version.is_voided)
+
+
+def _mapped_version(source: Any, canon: Callable[[str], str], **fields: Any) -> QuestionVersion:
+    """A QuestionVersion or a ParsedQuestion as an unsaved version, its HTML through `canon`."""
+    return QuestionVersion(
+        stem_html=canon(source.stem_html),
+        options=[
+            {"text": canon(o.get("text", "")), "explanation": canon(o.get("explanation", ""))}
+            for o in source.options
+        ],
+        explanation_html=canon(source.explanation_html),
+        objective_html=canon(source.objective_html),
+        difficulty=source.difficulty,
+        source=source.source,
+        licence=source.licence,
+        **fields,
     )
 
 
@@ -195,6 +382,28 @@ def bank_create(*, slug: str, name: str, owner: Any) -> Bank:
         bank = Bank.objects.create(slug=slug, name=name)
         if owner is not None:
             bank.owners.add(owner)
+    return bank
+
+
+def bank_column_map_set(*, bank: Bank, column_map: dict[str, str]) -> Bank:
+    """Remember a column-mapping step for the bank's next spreadsheets.
+
+    The new choices join the remembered ones (a header chosen again takes the new column), so
+    a bank whose files use several layouts keeps all of them.
+    """
+    from questions.formats.csvfmt import KNOWN, normalize_header
+
+    bad = sorted({t for t in column_map.values() if t and t not in KNOWN})
+    if bad:
+        raise ValidationError(f"unknown target column(s): {', '.join(bad)}")
+    with transaction.atomic():
+        locked = Bank.objects.select_for_update().get(pk=bank.pk)
+        chosen = {normalize_header(h) for h in column_map}
+        merged = {h: t for h, t in locked.column_map.items() if normalize_header(h) not in chosen}
+        merged.update({h.strip(): t for h, t in column_map.items() if h.strip()})
+        locked.column_map = merged
+        locked.save(update_fields=["column_map"])
+    bank.column_map = merged
     return bank
 
 
@@ -392,18 +601,22 @@ def _batches(items: Iterator[ParsedQuestion], size: int) -> Iterator[list[Parsed
         yield batch
 
 
-def _write_batch(
-    r: _Resolver, batch: list[ParsedQuestion], counts: dict[str, int], *, dry_run: bool
-) -> None:
+def _classify(
+    bank: Bank, batch: list[ParsedQuestion]
+) -> tuple[dict[str, str], list[ParsedQuestion], list[tuple[ParsedQuestion, Question]]]:
+    """The batch's digests, its new questions, and its changed ones with the stored question.
+
+    Fields a file cannot express are filled from the stored question first, so they count as
+    unchanged (and the preview never shows them as cleared)."""
     existing = {}
-    if r.bank.pk is not None:
+    if bank.pk is not None:
         existing = {
             q.external_id: q
             for q in Question.objects.filter(
-                bank=r.bank, external_id__in=[p.external_id for p in batch]
+                bank=bank, external_id__in=[p.external_id for p in batch]
             ).select_related("current_version")
         }
-    _keep_absent_fields(r.bank, batch, existing)
+    _keep_absent_fields(bank, batch, existing)
     digests = {p.external_id: content_hash(p) for p in batch}
     new: list[ParsedQuestion] = []
     changed: list[tuple[ParsedQuestion, Question]] = []
@@ -411,13 +624,19 @@ def _write_batch(
         question = existing.get(p.external_id)
         if question is None:
             new.append(p)
-        elif (
+        elif not (
             question.current_version
             and question.current_version.content_hash == digests[p.external_id]
         ):
-            counts["unchanged"] += 1
-        else:
             changed.append((p, question))
+    return digests, new, changed
+
+
+def _write_batch(
+    r: _Resolver, batch: list[ParsedQuestion], counts: dict[str, int], *, dry_run: bool
+) -> None:
+    digests, new, changed = _classify(r.bank, batch)
+    counts["unchanged"] += len(batch) - len(new) - len(changed)
     counts["new"] += len(new)
     counts["new_versions"] += len(changed)
     if dry_run or not (new or changed):

@@ -39,6 +39,7 @@ def run_import_job(job_id: int) -> str:
                 format=job.format or "auto",
                 skip_unsupported=job.skip_unsupported,
                 now=started,
+                column_map=job.column_map or None,
                 progress=progress,
             )
     except ImportRejected as exc:

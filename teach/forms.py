@@ -113,6 +113,58 @@ class ImportConfirmForm(forms.Form):
     token = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
 
+def _column_choices() -> list[tuple[str, str]]:
+    from questions.formats.csvfmt import (
+        BASE_COLUMNS,
+        EXPLANATION_COLUMNS,
+        EXTRA_COLUMNS,
+        OPTION_COLUMNS,
+    )
+
+    labels = {"external_id": "ID", "key": "Key (correct answer)"}
+    choices = [("", "Ignore this column")]
+    for column in [*BASE_COLUMNS, *OPTION_COLUMNS, *EXPLANATION_COLUMNS, *EXTRA_COLUMNS]:
+        label = labels.get(column) or column.replace("_", " ").capitalize()
+        if column.startswith(("option_", "explanation_")):
+            word, letter = column.split("_")
+            label = f"{'Option' if word == 'option' else 'Why option'} {letter.upper()}"
+        choices.append((column, label))
+    return choices
+
+
+class ColumnMapForm(forms.Form):
+    """The preview's column-mapping step: one select per header the reader did not know.
+
+    The headers come from the staged upload on the server, never from the posted form.
+    """
+
+    token = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, headers: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        for i, header in enumerate(headers):
+            self.fields[f"column_{i}"] = forms.ChoiceField(
+                label=header, choices=_column_choices(), required=False
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        taken: dict[str, str] = {}
+        for i, header in enumerate(self.headers):
+            column = cleaned.get(f"column_{i}")
+            if column and column in taken:
+                self.add_error(
+                    f"column_{i}", f"{taken[column]!r} is already mapped to this column."
+                )
+            elif column:
+                taken[column] = header
+        return cleaned
+
+    def column_map(self) -> dict[str, str]:
+        return {h: self.cleaned_data.get(f"column_{i}") or "" for i, h in enumerate(self.headers)}
+
+
 class RetireForm(forms.Form):
     action = forms.ChoiceField(choices=[("retire", "Retire"), ("unretire", "Return to service")])
 

@@ -27,6 +27,7 @@ bank_patterns = [
     path("banks/<uuid:bank_uuid>/export/", banks.bank_export, name="bank_export"),
     path("banks/<uuid:bank_uuid>/upload/", uploads.upload, name="upload"),
     path("banks/<uuid:bank_uuid>/upload/confirm/", uploads.upload_confirm, name="upload_confirm"),
+    path("banks/<uuid:bank_uuid>/upload/map/", uploads.upload_map, name="upload_map"),
     path("imports/<uuid:job_uuid>/", uploads.import_job, name="import_job"),
     path("items/<uuid:question_uuid>/", banks.question_detail, name="question_detail"),
     path("items/<uuid:question_uuid>/retire/", banks.question_retire, name="question_retire"),

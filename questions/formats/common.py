@@ -302,6 +302,9 @@ class ParseContext:
     # For spreadsheets: the file's header -> one of our column names ("" ignores the column),
     # as a column-mapping step chose; headers it does not name go through the usual aliases.
     column_map: dict[str, str] = field(default_factory=dict)
+    # Filled by the spreadsheet reader: {"file", "headers"} for each file whose header row has
+    # columns nothing names, so the upload preview can offer a mapping for exactly those.
+    unknown_columns: list[dict[str, Any]] = field(default_factory=list)
 
     def charge(self, size: int) -> None:
         self.expanded_bytes += size

@@ -37,6 +37,7 @@ EXTRA_COLUMNS = [
     "item_set_position",
     "item_set_stimulus",
 ]
+_OPTION_INDEX = {column: i for i, column in enumerate(OPTION_COLUMNS)}
 KNOWN = set(BASE_COLUMNS) | set(EXTRA_COLUMNS) | set(OPTION_COLUMNS) | set(EXPLANATION_COLUMNS)
 TAG_SPLIT = re.compile(r"\s*[;|]\s*")
 
@@ -187,6 +188,7 @@ def parse_rows(
             seen[column] = text
         columns.append(column or None)
     if unknown:
+        ctx.unknown_columns.append({"file": name, "headers": unknown})
         yield ImportProblem(origin, f"unknown column(s): {', '.join(unknown)}")
         return
     missing = [c for c in ("stem", "key", "option_a") if c not in seen]
@@ -245,8 +247,15 @@ def _key_index(key: str, options: list[dict[str, str]]) -> int:
 
 
 def _row(cells: dict[str, str], origin: str, absent: frozenset[str] = frozenset()) -> Parsed:
+    # Each cell cleaned once: a row is read field by field, 26 option columns among them.
+    values = {}
+    for name, raw in cells.items():
+        text = raw.strip() if raw else ""
+        if text:
+            values[name] = formula_unescape(text)
+
     def get(name: str) -> str:
-        return formula_unescape((cells.get(name) or "").strip())
+        return values.get(name, "")
 
     q = ParsedQuestion(
         external_id=get("external_id"),
@@ -263,7 +272,7 @@ def _row(cells: dict[str, str], origin: str, absent: frozenset[str] = frozenset(
     if "external_id" not in cells:
         # A sheet without ids: a question is known by its wording, as in Aiken.
         q.external_id = external_id_for("csv", q.stem_html) if q.stem_html else ""
-    last = max((i for i, col in enumerate(OPTION_COLUMNS) if get(col)), default=-1)
+    last = max((_OPTION_INDEX[c] for c in values if c in _OPTION_INDEX), default=-1)
     for i in range(last + 1):
         q.options.append(
             {"text": get(OPTION_COLUMNS[i]), "explanation": get(EXPLANATION_COLUMNS[i])}

@@ -99,6 +99,7 @@ MATRIX: dict[str, Row] = {
     "teach:bank_export": Row("get", INSTRUCTOR_OWNS, "bank"),
     "teach:upload": Row("get", INSTRUCTOR_OWNS, "bank", also_post=True),
     "teach:upload_confirm": Row("post", INSTRUCTOR_OWNS, "bank"),
+    "teach:upload_map": Row("post", INSTRUCTOR_OWNS, "bank"),
     "teach:import_job": Row("get", INSTRUCTOR_OWNS, "job"),
     "teach:question_detail": Row("get", INSTRUCTOR_OWNS, "question"),
     "teach:question_retire": Row("post", INSTRUCTOR_OWNS, "question"),
