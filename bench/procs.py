@@ -19,6 +19,8 @@ import urllib.request
 import warnings
 from pathlib import Path
 
+import psutil
+
 from config.embedded import postgres_bin, redis_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,15 +90,18 @@ def start_gunicorn(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
+    # Generous: on a loaded 2-core machine, 4 workers importing Django next to a starting
+    # Celery worker took over 30 s to answer (the process exiting early still fails at once).
+    wait_http(f"http://127.0.0.1:{port}/healthz", timeout=120, proc=proc)
     return proc
 
 
 def gunicorn_workers(master: subprocess.Popen) -> list[int]:
-    out = subprocess.run(
-        ["pgrep", "-P", str(master.pid)], capture_output=True, text=True, check=False
-    ).stdout
-    return [int(p) for p in out.split()]
+    # psutil rather than pgrep: procps is not on every machine that has Python.
+    try:
+        return [child.pid for child in psutil.Process(master.pid).children()]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def start_celery(
