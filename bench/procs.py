@@ -92,7 +92,11 @@ def start_gunicorn(
     )
     # Generous: on a loaded 2-core machine, 4 workers importing Django next to a starting
     # Celery worker took over 30 s to answer (the process exiting early still fails at once).
-    wait_http(f"http://127.0.0.1:{port}/healthz", timeout=120, proc=proc)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=120, proc=proc)
+    except BaseException:
+        stop(proc)  # the caller never gets the process, so it could not stop it
+        raise
     return proc
 
 
