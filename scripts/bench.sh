@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: answer-save benchmark (wrk, save vs. a bare one-UPDATE view), cohort load test
 # with a start spike, then fault injection on a private PostgreSQL + Redis. ~10 minutes.
-# Uses database mb_bench and Redis db 8 on the local servers; never stops them.
+# Saves and cohort run against BENCH_DATABASE_URL and BENCH_CELERY_BROKER_URL when given (the
+# database it names is dropped and recreated, the Redis db flushed); otherwise against a
+# PostgreSQL and Redis from the wheels (config/embedded.py) in a temp dir, durable like
+# production (fsync on), stopped and removed on exit whatever happens.
 # Results: var/bench/results.{json,md}, var/bench/faults.json (docs/benchmarks.md, docs/faults.md).
 #   BENCH_QUICK=1   5 s wrk runs and 200 examinees (a smoke run)
 #   BENCH_FAULTS=0  skip the fault injection
@@ -13,8 +16,23 @@ if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null
 fi
 command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
-pg_isready -q -h 127.0.0.1 -p 5432 || { echo "bench: PostgreSQL is not up on :5432" >&2; exit 1; }
-redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG || { echo "bench: Redis is not up" >&2; exit 1; }
+
+flags=()
+[ -z "${BENCH_DATABASE_URL:-}" ] || flags+=(--no-postgres)
+[ -z "${BENCH_CELERY_BROKER_URL:-}" ] || flags+=(--no-redis)
+if [ ${#flags[@]} -lt 2 ]; then
+  EMBEDDED_TMP="$(mktemp -d "${TMPDIR:-/tmp}/mb-bench-XXXXXX")"
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'python -m config.embedded stop --dir "$EMBEDDED_TMP" 2>/dev/null || true; rm -rf "$EMBEDDED_TMP"' EXIT
+  # No --ephemeral: the saves are measured with fsync and synchronous commit on.
+  python -m config.embedded start --dir "$EMBEDDED_TMP" "${flags[@]}" >/dev/null
+fi
+embedded_url() { python -c "import sys; from config import embedded; print(embedded.$1)" "$EMBEDDED_TMP"; }
+BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-$(embedded_url 'database_url(sys.argv[1], "mb_bench")')}"
+BENCH_CELERY_BROKER_URL="${BENCH_CELERY_BROKER_URL:-$(embedded_url 'broker_url(sys.argv[1], 8)')}"
+export BENCH_DATABASE_URL BENCH_CELERY_BROKER_URL
+
 ulimit -n 65536 2>/dev/null || true
 mkdir -p var/bench
 status=0
