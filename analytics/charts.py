@@ -28,8 +28,16 @@ COLOR_AXIS = "#98a2b3"
 COLOR_TEXT = "#1d2733"
 FONT = "-apple-system, Segoe UI, Roboto, Arial, sans-serif"
 
-# Longer bar labels are shortened on the chart (the full name is in the row's <title>).
-MAX_LABEL_CHARS = 32
+# Bar labels: the label column grows with the longest label up to this share of the width;
+# a label still too long for it is ellipsized to fit (the full name is in the row's <title>).
+MAX_LABEL_SHARE = 0.45
+# Advance widths in em of a sans-serif face (Arial/Helvetica metrics, rounded up): an SVG
+# cannot measure its own text, so labels are fitted from these. Anything not listed counts
+# as a wide character, so a fitted label errs on the short side.
+_NARROW = frozenset("iljtfI.,;:!|'()[] ")
+_MEDIUM = frozenset("abcdeghknopqrsuvxyzJ0123456789-/+")
+_WIDE_LOWER = frozenset("mw")
+_WIDEST = frozenset("MW…%@")
 
 _VERDICT_COLORS = {"lower": COLOR_LOWER, "higher": COLOR_HIGHER, "same": COLOR_SAME}
 
@@ -37,6 +45,33 @@ _VERDICT_COLORS = {"lower": COLOR_LOWER, "higher": COLOR_HIGHER, "same": COLOR_S
 def _fmt(x: Number) -> str:
     """Coordinates with at most 1 decimal, so the markup stays small and stable."""
     return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def text_width(text: str, font_size: Number) -> float:
+    """A generous estimate of the rendered width of `text` in px (see _NARROW above)."""
+    em = 0.0
+    for ch in text:
+        if ch in _NARROW:
+            em += 0.32
+        elif ch in _MEDIUM:
+            em += 0.58
+        elif ch in _WIDE_LOWER:
+            em += 0.87
+        elif ch in _WIDEST:
+            em += 1.02
+        else:
+            em += 0.78  # capitals and anything else
+    return em * font_size
+
+
+def fit_label(text: str, room: Number, font_size: Number) -> str:
+    """`text`, or its longest prefix followed by "…" that fits in `room` px."""
+    if text_width(text, font_size) <= room:
+        return text
+    cut = len(text)
+    while cut > 0 and text_width(text[:cut].rstrip() + "…", font_size) > room:
+        cut -= 1
+    return text[:cut].rstrip() + "…"
 
 
 def _chart_id(kind: str, title: str, payload: object) -> str:
@@ -76,14 +111,20 @@ def bar_chart(
     unit: str = "%",
     desc: str | None = None,
     width: int = 640,
-    label_width: int = 200,
+    label_width: int | None = None,
 ) -> SafeString:
     """Horizontal bars with an optional interval whisker per row and a reference line.
 
     rows: (label, value, low, high); low/high may be None for no whisker. With a reference, a
     bar whose interval lies wholly below it is drawn as "lower", above it as "higher".
+    The label column is as wide as the longest label needs (at least 200 px, at most
+    MAX_LABEL_SHARE of the width); a label longer than that is ellipsized, never cut.
     """
     row_h, top, bottom = 26, 8, 28
+    label_font, label_pad = 12, 8
+    if label_width is None:
+        longest = max((text_width(label, label_font) for label, *_ in rows), default=0)
+        label_width = round(min(max(200, longest + label_pad + 4), width * MAX_LABEL_SHARE))
     plot_w = width - label_width - 60
     height = top + bottom + row_h * max(len(rows), 1)
 
@@ -122,10 +163,10 @@ def bar_chart(
         y = top + i * row_h
         kind = verdict(low=low, high=high, reference=reference) or "plain"
         fill = _VERDICT_COLORS.get(kind, COLOR_BAR)
-        short = label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
+        short = fit_label(label, label_width - label_pad, label_font)
         out.append(
             f'<g class="chart-row chart-{kind}"><title>{escape(label)}</title>'
-            f'<text x="{label_width - 8}" y="{_fmt(y + row_h / 2 + 4)}" text-anchor="end">'
+            f'<text x="{label_width - label_pad}" y="{_fmt(y + row_h / 2 + 4)}" text-anchor="end">'
             f"{escape(short)}</text>"
             f'<rect x="{label_width}" y="{_fmt(y + 5)}" width="{_fmt(x(value) - label_width)}" '
             f'height="{row_h - 10}" fill="{fill}" fill-opacity="0.85" rx="2"/>'

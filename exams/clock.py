@@ -478,6 +478,10 @@ def clock_state(
         "state": attempt.state,
         "block_number": block.number if block is not None else None,
         "block_remaining": block_remaining,
+        # The block's length, so the page can show time elapsed instead of time remaining.
+        "block_seconds": int((block.deadline_at - block.started_at).total_seconds())
+        if block is not None and block.deadline_at and block.started_at
+        else None,
         "day_remaining": int(day.total_seconds()) if day is not None else None,
         "break_remaining": break_left,
         "server_now": now.isoformat(),

@@ -96,3 +96,49 @@ def test_verdict_needs_the_whole_interval_on_one_side():
     assert charts.verdict(low=50.1, high=70, reference=50) == "higher"
     assert charts.verdict(low=40, high=60, reference=50) == "same"
     assert charts.verdict(low=None, high=60, reference=50) is None
+
+
+def test_long_bar_labels_are_shown_whole_or_ellipsized_never_cut_at_the_left_edge():
+    # Issue 14: "emale Reproductive…" — a 32-character label overflowed the 200 px label
+    # column to the left of the SVG and lost its first letter.
+    long_name = "Musculoskeletal System, Skin & Subcutaneous Tissue, Connective Tissue"
+    rows = [
+        ("Female Reproductive System & Breast", 60, 50, 70),
+        (long_name, 40, None, None),
+        ("Renal", 80, None, None),
+    ]
+    root = _parse(charts.bar_chart(title="By system", rows=rows, reference=55))
+
+    # The estimate is never below Arial's own advance widths (em), so a fitted label fits.
+    arial = {
+        "F": 0.611,
+        "e": 0.556,
+        "m": 0.833,
+        "l": 0.222,
+        "M": 0.833,
+        "W": 0.944,
+        "&": 0.667,
+        "…": 1.0,
+        " ": 0.278,
+        "S": 0.667,
+        "i": 0.222,
+        "%": 0.889,
+    }
+    for ch, em in arial.items():
+        assert charts.text_width(ch, 10) >= em * 10, ch
+    shown = {}
+    for g in root.iter(f"{SVG}g"):
+        label = g.find(f"{SVG}text")
+        x = float(label.get("x"))
+        assert label.get("text-anchor") == "end"
+        # The text ends at x and must start inside the picture, with room to spare.
+        assert charts.text_width(label.text, 12) <= x, label.text
+        shown[g.find(f"{SVG}title").text] = label.text
+    assert shown["Female Reproductive System & Breast"] == "Female Reproductive System & Breast"
+    assert shown["Renal"] == "Renal"
+    assert shown[long_name].endswith("…")
+    assert long_name.startswith(shown[long_name][:-1].rstrip())
+    # The bars begin right of the widened label column and still fit the chart.
+    width = float(root.get("viewBox").split()[2])
+    for rect in root.iter(f"{SVG}rect"):
+        assert float(rect.get("x")) + float(rect.get("width")) <= width

@@ -3,9 +3,10 @@
 // and the forms that must wait for the save queue. The keyboard is in shortcuts.js.
 import { calcPress, openCalculator } from "./calculator.js";
 import { resumeFromInactive } from "./clock.js";
-import { closeDialog, openHelp } from "./dialogs.js";
+import { closeDialog, openHelp, openSettings, openTutorial } from "./dialogs.js";
 import { toast } from "./dom.js";
 import { clearHighlights, highlightSelection, removeHighlightAt } from "./highlights.js";
+import { adjustImage } from "./images.js";
 import {
   onChoiceChange,
   openNotes,
@@ -16,7 +17,7 @@ import {
 } from "./item.js";
 import { followLabContents, openLabs } from "./labs.js";
 import { endBlock, navigate } from "./navigation.js";
-import { closeNavDrawer, toggleContrast, toggleNavigator, zoomBy } from "./prefs.js";
+import { closeNavDrawer, onSettingChange, toggleContrast, toggleNavigator, zoomBy } from "./prefs.js";
 import { Queue } from "./queue.js";
 import { currentSwap } from "./state.js";
 
@@ -25,6 +26,7 @@ export function initActions() {
     const t = e.target;
     if (t.matches('#answer-form input[name="choice"]')) onChoiceChange(t);
     else if (t.matches("#mark-box")) toggleMark(false);
+    else if (t.matches("#settings-form input")) onSettingChange(t);
   });
 
   document.addEventListener("input", (e) => {
@@ -33,7 +35,7 @@ export function initActions() {
 
   document.addEventListener("submit", (e) => {
     const form = e.target;
-    if (form.id === "answer-form") {
+    if (form.id === "answer-form" || form.id === "settings-form") {
       // With JavaScript the queue saves; the form is the no-JavaScript fallback.
       e.preventDefault();
       return;
@@ -99,6 +101,16 @@ export function initActions() {
         break;
       case "help":
         openHelp();
+        break;
+      case "settings":
+        openSettings();
+        break;
+      case "tutorial":
+        openTutorial();
+        break;
+      case "img-adjust":
+        e.preventDefault();
+        adjustImage(el);
         break;
       case "close-dialog":
         closeDialog(el.closest("dialog"));

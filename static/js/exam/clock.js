@@ -7,6 +7,7 @@
 import { closeDialog, openDialog } from "./dialogs.js";
 import { $, $$, announce } from "./dom.js";
 import { hms, spokenTime } from "./format.js";
+import { timeShown } from "./prefs.js";
 import { Net, Queue, save } from "./queue.js";
 import { attemptUrl, clockUrl, itemInfo, pageBlock, pageScreen, state } from "./state.js";
 
@@ -55,11 +56,20 @@ export const Clock = {
   },
 
   render() {
+    const elapsed = timeShown() === "elapsed";
     $$("[data-clock]").forEach((el) => {
       const v = this.left(el.dataset.clock);
       if (v === null) return;
-      const shown = v < 0 && !el.dataset.allowNegative ? 0 : v;
-      el.textContent = hms(shown);
+      let shown = v < 0 && !el.dataset.allowNegative ? 0 : v;
+      // The examinee may prefer time elapsed: the same server figures, counted up from the
+      // block's length. Warnings and expiry still follow the time remaining.
+      const length = this.data.block_seconds;
+      if (elapsed && typeof length === "number" && el.closest("#block-timer")) {
+        shown = Math.max(0, length - shown);
+        el.textContent = hms(Math.floor(shown + 1e-6));
+      } else {
+        el.textContent = hms(shown);
+      }
       el.classList.toggle("is-negative", v < 0);
     });
     const block = this.left("block_remaining");
@@ -227,6 +237,7 @@ export function startClock({ hadInitial }) {
   // reply from the server only catches what happened elsewhere (another tab, the sweep). A
   // sleeping laptop or a throttled background tab is caught sooner: the render tick notices
   // the wall clock jumping.
+  document.addEventListener("mb:prefs", () => Clock.render());
   let lastTick = Date.now();
   window.setInterval(() => {
     const t = Date.now();

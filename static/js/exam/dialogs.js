@@ -96,3 +96,16 @@ export function confirmDialog(text, yesLabel) {
 
 export const openHelp = () =>
   openDialog(document.getElementById("help-dialog"), { modal: true });
+
+// Settings and the tutorial: windows over the block, which keeps running (nothing is sent).
+export const openSettings = () =>
+  openDialog(document.getElementById("settings-dialog"), {
+    modal: true,
+    focus: "#settings-form input:checked",
+  });
+
+export const openTutorial = () =>
+  openDialog(document.getElementById("tutorial-dialog"), {
+    modal: true,
+    focus: ".dialog-actions .button",
+  });

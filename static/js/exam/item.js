@@ -5,6 +5,7 @@
 import { openDialog, onDialogClose } from "./dialogs.js";
 import { $, $$, announce, toast } from "./dom.js";
 import { getHighlights, setHighlights } from "./highlights.js";
+import { showImageTools } from "./images.js";
 import { Queue, save } from "./queue.js";
 import { currentSwap, itemInfo, pageBlock } from "./state.js";
 
@@ -44,6 +45,7 @@ function setNav(pos, patch) {
 export function showItem(swap) {
   const stem = $("#stem", swap);
   setHighlights(stem, getHighlights(stem));
+  showImageTools(swap);
   const ta = $("#note-text", swap);
   if (ta) ta.dataset.savedValue = ta.value;
   overlayPending(swap);

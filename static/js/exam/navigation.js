@@ -258,16 +258,67 @@ export function goReview() {
   if (link) navigate(link.href);
 }
 
-// End Block: only once every queued answer has reached the server.
+// End Block: only once every queued answer has reached the server. Offline, it says so at
+// once and goes on by itself when the connection returns (unless the examinee cancels).
 export async function endBlock(href) {
   if (!(await confirmLeave(href))) return;
   queueNote(true);
+  if (Net.offline || !navigator.onLine) {
+    endWhenOnline(href);
+    return;
+  }
   const done = await Queue.flush(6000);
   if (!done) {
     toast("Your last answers have not reached the server yet. Wait until the bottom bar says Saved, then end the block.");
     return;
   }
   window.location.assign(href);
+}
+
+let pendingEnd = null;
+function endWhenOnline(href) {
+  let note = document.getElementById("end-pending");
+  if (!note) {
+    note = document.createElement("div");
+    note.id = "end-pending";
+    note.className = "end-pending";
+    note.setAttribute("role", "alert");
+    const text = document.createElement("span");
+    text.className = "end-pending-text";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "button";
+    cancel.textContent = "Keep working";
+    cancel.addEventListener("click", () => {
+      pendingEnd = null;
+      note.hidden = true;
+    });
+    note.append(text, cancel);
+    root.appendChild(note);
+  }
+  note.firstChild.textContent =
+    "You are offline, so the block cannot end yet. Your answers are kept on this device; End Block will continue as soon as the connection returns.";
+  note.hidden = false;
+  if (pendingEnd) return;
+  pendingEnd = href;
+  const resume = async () => {
+    if (!pendingEnd) return;
+    if (Net.offline || !navigator.onLine) {
+      window.addEventListener("online", resume, { once: true });
+      return;
+    }
+    note.firstChild.textContent = "Connection restored. Sending your answers, then ending the block…";
+    const done = await Queue.flush(8000);
+    const target = pendingEnd;
+    if (!target) return;
+    if (!done) {
+      window.setTimeout(resume, 2000);
+      return;
+    }
+    pendingEnd = null;
+    window.location.assign(target);
+  };
+  window.addEventListener("online", resume, { once: true });
 }
 
 // Back / Forward move between screens as links do; the first screen is drawn as if it had

@@ -1,6 +1,8 @@
 // Display preferences kept on the device: text size, reverse colour, the item list shown or
-// hidden. exam-prefs.js applies the first two before the first paint; this module owns the
-// controls that change them.
+// hidden, and whether the block timer shows time remaining or time elapsed (only the display:
+// the server stays the clock). exam-prefs.js applies the first two before the first paint;
+// this module owns the controls that change them (the bottom bar's buttons and the Settings
+// window).
 import { $$, announce } from "./dom.js";
 import { store } from "./storage.js";
 
@@ -19,6 +21,8 @@ function prefs() {
 function savePrefs(p) {
   store.set("mb:prefs", p);
   applyPrefs();
+  // The clock redraws at once (time remaining / elapsed) rather than on its next tick.
+  document.dispatchEvent(new CustomEvent("mb:prefs"));
 }
 
 export function applyPrefs() {
@@ -35,6 +39,48 @@ export function applyPrefs() {
   $$('[data-action="toggle-navigator"]').forEach((b) =>
     b.setAttribute("aria-expanded", expanded ? "true" : "false")
   );
+  const elapsed = p.time === "elapsed";
+  $$("#block-timer .timer-label").forEach((l) => {
+    l.textContent = elapsed ? "Block time elapsed:" : "Block time remaining:";
+  });
+  paintSettings(p, zoom);
+}
+
+// The Settings window's radio buttons follow the preferences (another tab, the A−/A+ buttons).
+function paintSettings(p, zoom) {
+  const form = document.getElementById("settings-form");
+  if (!form) return;
+  const want = {
+    zoom: String(zoom),
+    scheme: p.contrast ? "reverse" : "normal",
+    time: p.time === "elapsed" ? "elapsed" : "remaining",
+  };
+  $$("input[type=radio]", form).forEach((r) => {
+    r.checked = want[r.name] === r.value;
+  });
+}
+
+// "remaining" (the default) or "elapsed": what the block timer shows.
+export function timeShown() {
+  return prefs().time === "elapsed" ? "elapsed" : "remaining";
+}
+
+// A change in the Settings window: applied at once and kept on the device.
+export function onSettingChange(input) {
+  const p = prefs();
+  if (input.name === "zoom") {
+    p.zoom = Math.min(ZOOM_LEVELS - 1, Math.max(0, Number(input.value) || 0));
+    savePrefs(p);
+    announce("Text size " + (p.zoom + 1) + " of " + ZOOM_LEVELS);
+  } else if (input.name === "scheme") {
+    p.contrast = input.value === "reverse";
+    savePrefs(p);
+    announce(p.contrast ? "Reverse colour on" : "Reverse colour off");
+  } else if (input.name === "time") {
+    p.time = input.value === "elapsed" ? "elapsed" : "remaining";
+    savePrefs(p);
+    announce(p.time === "elapsed" ? "The block timer shows time elapsed" : "The block timer shows time remaining");
+  }
 }
 
 export function zoomBy(delta) {

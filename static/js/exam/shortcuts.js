@@ -4,7 +4,7 @@
 // Esc closes the topmost window; inside the calculator the keys drive the calculator; while
 // typing, or while a modal window is open, shortcuts are off.
 import { calcKeydown, openCalculator } from "./calculator.js";
-import { closeTopDialog, openHelp } from "./dialogs.js";
+import { closeTopDialog, openHelp, openSettings } from "./dialogs.js";
 import { $, toast } from "./dom.js";
 import { highlightSelection } from "./highlights.js";
 import { choose, openNotes, optionEls, toggleMark, toggleStrike } from "./item.js";
@@ -61,6 +61,7 @@ function onKeydown(e) {
   if (!alt && e.key === "ArrowRight") action = "next";
   else if (!alt && e.key === "ArrowLeft") action = "prev";
   else if (!alt && e.key === "?") action = "help";
+  else if (!alt && e.key === ",") action = "settings";
   else if (!alt && (e.key === "+" || e.key === "=")) action = "zoom-in";
   else if (!alt && (e.key === "-" || e.key === "_")) action = "zoom-out";
   else if (letter) {
@@ -75,6 +76,7 @@ function onKeydown(e) {
       H: "highlight",
       C: "calculator",
       E: alt ? "end-block" : null,
+      G: "settings",
     }[letter];
   }
   if (!action) return;
@@ -123,6 +125,9 @@ function onKeydown(e) {
       break;
     case "help":
       openHelp();
+      break;
+    case "settings":
+      openSettings();
       break;
     case "zoom-in":
       zoomBy(1);
