@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 
 from config.celery import app
-from config.embedded import _postgres_bin
+from config.embedded import postgres_bin
 from config.observability import request_id
 from exams.models import Response
 from tests.analytics.conftest import build  # noqa: F401 - the fixture
@@ -78,7 +78,7 @@ def test_a_restored_dump_has_every_acknowledged_answer_and_stored_file(build, ex
     db = connection.settings_dict
     host, port, user = db["HOST"] or "127.0.0.1", str(db["PORT"] or 5432), db["USER"] or "postgres"
     dump = tmp_path / "mockboard.dump"
-    bin_dir = _postgres_bin()
+    bin_dir = postgres_bin()
     subprocess.run(
         [str(bin_dir / "pg_dump"), "-Fc", "-h", host, "-p", port, "-U", user, "-f", str(dump)]
         + [db["NAME"]],
