@@ -93,6 +93,13 @@ def compute_block_analytics(self, block_id: int) -> str:
                 logger.warning("could not release the analytics claim on block %s", claimed_id)
         countdown = min(2 ** (self.request.retries + 1), RETRY_BACKOFF_CAP_SECONDS)
         raise self.retry(exc=exc, countdown=countdown) from exc
+    # These blocks have just marked their versions due. The refresh queued beside this task may
+    # have run before that, on another worker process; without this one the statistics would
+    # wait for the next beat round.
+    try:
+        refresh_item_statistics.apply_async()
+    except Exception:
+        logger.warning("could not queue the item statistics; beat will", exc_info=True)
     return "done"
 
 
