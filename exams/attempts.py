@@ -15,16 +15,6 @@ from exams.models import Assignment, Attempt, AttemptBlock, Exam, Response
 from questions.models import Question
 
 
-def available_assignments(*, user, exam: Exam, now: datetime) -> list[Assignment]:
-    """The assignments open to `user` now, with their overrides' later close (exams/access.py)."""
-    return [e.assignment for e in access.open_assignments(user=user, exam=exam, now=now)]
-
-
-def attempts_left(*, user, exam: Exam, now: datetime) -> int | None:
-    """None means unlimited (a public exam); overrides' extra attempts count."""
-    return access.attempts_left(user=user, exam=exam, now=now)
-
-
 def attempt_create(
     *,
     user,

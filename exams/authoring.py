@@ -383,22 +383,25 @@ def exam_update(
     return exam
 
 
+def _set_archived_at(row, now: datetime | None):
+    """Lock an exam or cohort and archive it at `now`, or restore it with None. Archiving
+    an archived row keeps its first archived_at. The caller holds the transaction."""
+    row = type(row).objects.select_for_update().get(pk=row.pk)
+    if now is None or row.archived_at is None:
+        row.archived_at = now
+        row.save(update_fields=["archived_at"])
+    return row
+
+
 @transaction.atomic
 def exam_archive(*, exam: Exam, now: datetime) -> Exam:
     """Hide an exam and stop new attempts; its attempts, scores and statistics stay."""
-    exam = Exam.objects.select_for_update().get(pk=exam.pk)
-    if exam.archived_at is None:
-        exam.archived_at = now
-        exam.save(update_fields=["archived_at"])
-    return exam
+    return _set_archived_at(exam, now)
 
 
 @transaction.atomic
 def exam_restore(*, exam: Exam) -> Exam:
-    exam = Exam.objects.select_for_update().get(pk=exam.pk)
-    exam.archived_at = None
-    exam.save(update_fields=["archived_at"])
-    return exam
+    return _set_archived_at(exam, None)
 
 
 @transaction.atomic
@@ -675,19 +678,12 @@ def _cohort_has_attempts(cohort: Cohort) -> bool:
 @transaction.atomic
 def cohort_archive(*, cohort: Cohort, now: datetime) -> Cohort:
     """Close every assignment of the cohort to its members; attempts and scores stay."""
-    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
-    if cohort.archived_at is None:
-        cohort.archived_at = now
-        cohort.save(update_fields=["archived_at"])
-    return cohort
+    return _set_archived_at(cohort, now)
 
 
 @transaction.atomic
 def cohort_restore(*, cohort: Cohort) -> Cohort:
-    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
-    cohort.archived_at = None
-    cohort.save(update_fields=["archived_at"])
-    return cohort
+    return _set_archived_at(cohort, None)
 
 
 @transaction.atomic

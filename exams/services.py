@@ -3,7 +3,8 @@ still works. New code imports the module that holds the topic:
 
 - exams/errors.py    the refusals (ExamError, BlockClosed, ItemLocked, NotAllowed, NotFound)
 - exams/drawing.py   forms and blocks from blueprints; `apportion`, the one quota rule
-- exams/attempts.py  who may sit an exam; attempt start
+- exams/access.py    which assignments are open to an examinee and how many attempts are left
+- exams/attempts.py  attempt creation and start
 - exams/clock.py     tutorial -> block -> break -> finished; the deadline rule; expiry; the
                      clock poll (`clock_read`); time summary
 - exams/answers.py   saves and visits, one entry point each (`answer_save`, `item_visit`),
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from exams import access
+from exams.access import attempts_left  # noqa: F401
 from exams.answers import (  # noqa: F401
     ACTIVITY_RESOLUTION,
     MAX_POSITION,
@@ -33,11 +36,7 @@ from exams.answers import item_visit_locked as item_visit_own
 from exams.attempts import (  # noqa: F401
     attempt_create as _create_attempt,
 )
-from exams.attempts import (  # noqa: F401
-    attempt_start,
-    attempts_left,
-    available_assignments,
-)
+from exams.attempts import attempt_start  # noqa: F401
 from exams.clock import (  # noqa: F401
     attempt_refresh,
     block_end,
@@ -59,7 +58,7 @@ from exams.drawing import (  # noqa: F401
     pool_items,
 )
 from exams.errors import BlockClosed, ExamError, ItemLocked, NotAllowed, NotFound  # noqa: F401
-from exams.models import Attempt, AttemptBlock
+from exams.models import Assignment, Attempt, AttemptBlock, Exam
 from exams.practice import (  # noqa: F401
     MAX_PRACTICE_ITEMS,
     POOLS,
@@ -76,6 +75,12 @@ UNSET = object()
 
 def _set(fields: dict) -> dict:
     return {name: value for name, value in fields.items() if value is not UNSET}
+
+
+def available_assignments(*, user, exam: Exam, now: datetime) -> list[Assignment]:
+    """`access.open_assignments` as bare assignments (each examinee's override is in
+    the `access.Effective` rows it returns)."""
+    return [e.assignment for e in access.open_assignments(user=user, exam=exam, now=now)]
 
 
 def answer_save(*, attempt: Attempt, position: int, seq: int, now: datetime, **fields):

@@ -79,6 +79,21 @@ def blueprint_create(request: HttpRequest) -> HttpResponse:
     return render(request, "teach/blueprint_create.html", {"form": form})
 
 
+def _exam_fields(data: dict) -> dict:
+    """The exam form's cleaned data as the keywords exam_create and exam_update take."""
+    return {
+        "title": data["title"],
+        "description": data["description"],
+        "blueprint": data["blueprint"],
+        "banks": list(data["banks"]),
+        "mode": data["mode"],
+        "assembly": data["assembly"],
+        "discipline_weights": data["discipline_weights"],
+        "system_weights": data["system_weights"],
+        "is_public": data["is_public"],
+    }
+
+
 @require_http_methods(["GET", "POST"])
 @instructor_required
 def exam_create(request: HttpRequest) -> HttpResponse:
@@ -94,18 +109,7 @@ def exam_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            exam = authoring.exam_create(
-                owner=request.user,
-                title=data["title"],
-                description=data["description"],
-                blueprint=data["blueprint"],
-                banks=list(data["banks"]),
-                mode=data["mode"],
-                assembly=data["assembly"],
-                discipline_weights=data["discipline_weights"],
-                system_weights=data["system_weights"],
-                is_public=data["is_public"],
-            )
+            exam = authoring.exam_create(owner=request.user, **_exam_fields(data))
         except ValidationError as exc:
             add_errors(form, exc)
         else:
@@ -262,18 +266,7 @@ def exam_edit(request: HttpRequest, exam_uuid) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            authoring.exam_update(
-                exam=exam,
-                title=data["title"],
-                description=data["description"],
-                blueprint=data["blueprint"],
-                banks=list(data["banks"]),
-                mode=data["mode"],
-                assembly=data["assembly"],
-                discipline_weights=data["discipline_weights"],
-                system_weights=data["system_weights"],
-                is_public=data["is_public"],
-            )
+            authoring.exam_update(exam=exam, **_exam_fields(data))
         except ValidationError as exc:
             add_errors(form, exc)
         else:

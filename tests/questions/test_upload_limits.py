@@ -13,25 +13,13 @@ from django.test.client import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from questions.models import Bank, ImportJob
+from questions.models import ImportJob
 from questions.services import staged_uploads_purge
 from questions.tasks import purge_expired_uploads
 
 pytestmark = pytest.mark.django_db
 
 AIKEN_OK = b"Which drug reverses heparin?\nA. Protamine sulfate\nB. Vitamin K\nANSWER: A\n"
-
-
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def bank(instructor):
-    bank = Bank.objects.create(slug="ck-core", name="CK core")
-    bank.owners.add(instructor)
-    return bank
 
 
 def _upload(client, bank, data, *, name="q.txt", fmt="aiken"):

@@ -11,11 +11,6 @@ from questions.models import Bank, Media
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def media(instructor):
     bank = Bank.objects.create(slug="ck-core", name="CK core")

@@ -26,18 +26,6 @@ AIKEN_BAD = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def bank(instructor):
-    bank = Bank.objects.create(slug="ck-core", name="CK core")
-    bank.owners.add(instructor)
-    return bank
-
-
 @pytest.fixture
 def other_bank(other_instructor):
     bank = Bank.objects.create(slug="osei-bank", name="Osei's bank")

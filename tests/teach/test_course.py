@@ -53,6 +53,20 @@ def exam(instructor, blueprint, bank):
 
 
 @pytest.fixture
+def fixed(instructor, blueprint, bank):
+    """A fixed-form exam on the course blueprint and bank, with no form set yet."""
+    return authoring.exam_create(
+        owner=instructor,
+        title="Fixed",
+        blueprint=blueprint,
+        banks=[bank],
+        assembly=Exam.Assembly.FIXED,
+        discipline_weights={},
+        system_weights={},
+    )
+
+
+@pytest.fixture
 def cohort(instructor, examinee, other_examinee):
     cohort = authoring.cohort_create(owner=instructor, name="June")
     cohort.members.add(examinee, other_examinee)
@@ -107,16 +121,7 @@ def test_editing_exam_and_blueprint_keeps_a_started_attempt_as_drawn(
     assert list(attempt.responses.values_list("question_id", "version_id", "block_id")) == items
 
 
-def test_exam_edit_refuses_banks_the_fixed_form_still_uses(instructor, blueprint, bank):
-    fixed = authoring.exam_create(
-        owner=instructor,
-        title="Fixed",
-        blueprint=blueprint,
-        banks=[bank],
-        assembly=Exam.Assembly.FIXED,
-        discipline_weights={},
-        system_weights={},
-    )
+def test_exam_edit_refuses_banks_the_fixed_form_still_uses(instructor, blueprint, bank, fixed):
     authoring.fixed_form_set(exam=fixed, items=[(1, 1, bank.questions.first())])
     other = Bank.objects.create(slug="other-course", name="Other")
     other.owners.add(instructor)
@@ -135,16 +140,7 @@ def test_exam_edit_refuses_banks_the_fixed_form_still_uses(instructor, blueprint
     assert "banks" in err.value.message_dict
 
 
-def test_blueprint_edit_refuses_a_shape_the_fixed_form_does_not_fit(instructor, blueprint, bank):
-    fixed = authoring.exam_create(
-        owner=instructor,
-        title="Fixed",
-        blueprint=blueprint,
-        banks=[bank],
-        assembly=Exam.Assembly.FIXED,
-        discipline_weights={},
-        system_weights={},
-    )
+def test_blueprint_edit_refuses_a_shape_the_fixed_form_does_not_fit(blueprint, bank, fixed):
     authoring.fixed_form_set(exam=fixed, items=[(2, 1, bank.questions.first())])
     with pytest.raises(ValidationError) as err:
         authoring.blueprint_update(

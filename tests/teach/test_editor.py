@@ -6,21 +6,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from questions.models import Bank, QuestionVersion, Tag
+from questions.models import QuestionVersion, Tag
 from tests.teach.test_banks import make_question
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
-def question(instructor):
-    bank = Bank.objects.create(slug="ck-core", name="CK core")
-    bank.owners.add(instructor)
+def question(bank):
     tags = [
         Tag.objects.get_or_create(kind="discipline", slug="medicine", bank=None)[0],
         Tag.objects.get_or_create(kind="system", slug="cardiovascular", bank=None)[0],

@@ -25,18 +25,6 @@ CSV_ODD = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def bank(instructor):
-    bank = Bank.objects.create(slug="ck-core", name="CK core")
-    bank.owners.add(instructor)
-    return bank
-
-
 def q(external_id: str, **extra) -> dict:
     return {
         "external_id": external_id,
