@@ -32,7 +32,7 @@ import uuid
 from pathlib import Path
 
 ATTEMPT_RE = re.compile(r"/exams/a/([0-9a-f-]{36})/")
-RETRIES = 40
+RETRIES = 120
 RETRY_PAUSE_S = 0.25
 RETRYABLE = {502, 503, 504}
 

@@ -372,6 +372,7 @@ def clock_read_fast(*, attempt_uuid, user_id: int, now: datetime) -> dict | None
             f"""
             SELECT a.id, a.state, a.mode, a.tutorial_ends_at, a.day_deadline_at,
                    a.last_activity_at, a.last_seq, a.block_seconds, b.number, b.deadline_at,
+                   b.started_at,
                    (SELECT max(s.value::bigint)
                       FROM {Response._meta.db_table} r, jsonb_each_text(r.field_seqs) s
                      WHERE r.block_id = b.id),
@@ -388,7 +389,7 @@ def clock_read_fast(*, attempt_uuid, user_id: int, now: datetime) -> dict | None
     if row is None:
         return None
     (attempt_id, state, mode, tutorial_ends_at, day_deadline_at, last_activity_at, last_seq,
-     block_seconds, number, deadline_at, best_seq, pending) = row  # fmt: skip
+     block_seconds, number, deadline_at, started_at, best_seq, pending) = row  # fmt: skip
     if state != Attempt.State.FINISHED and (
         (state == Attempt.State.TUTORIAL and tutorial_ends_at and now >= tutorial_ends_at)
         or is_over(day_deadline_at, now)
@@ -411,7 +412,11 @@ def clock_read_fast(*, attempt_uuid, user_id: int, now: datetime) -> dict | None
     block = None
     if number is not None:
         block = AttemptBlock(
-            attempt=attempt, number=number, deadline_at=deadline_at, state=AttemptBlock.State.ACTIVE
+            attempt=attempt,
+            number=number,
+            deadline_at=deadline_at,
+            started_at=started_at,
+            state=AttemptBlock.State.ACTIVE,
         )
     return clock_state(
         attempt=attempt, now=now, block=block, last_seq=best_seq or 0, blocks_left=pending

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -255,11 +254,8 @@ def test_instructor_uploads_a_set_and_assigns_an_exam_that_the_examinee_sees(
         finally:
             examinee_context.close()
     finally:
-        # The staged and imported files live in the shared MEDIA_ROOT (the worker reads them
+        # The staged and imported files live in the shared storage (the worker reads them
         # there), not in tmp_path.
         for job in ImportJob.objects.all():
             if job.upload.name and default_storage.exists(job.upload.name):
-                folder = Path(default_storage.path(job.upload.name)).parent
                 default_storage.delete(job.upload.name)
-                if folder.name != "staging" and not any(folder.iterdir()):
-                    folder.rmdir()

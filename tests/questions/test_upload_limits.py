@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings as django_settings
@@ -13,8 +13,9 @@ from django.test.client import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from questions.models import ImportJob
-from questions.services import staged_uploads_purge
+from questions.models import ImportJob, StoredFile
+from questions.services import STAGING_DIR, staged_uploads_purge
+from questions.storage import DatabaseStorage
 from questions.tasks import purge_expired_uploads
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +29,27 @@ def _upload(client, bank, data, *, name="q.txt", fmt="aiken"):
 
 
 def staged_files(settings) -> list[str]:
-    root = settings.MEDIA_ROOT / "imports" / "staging"
-    return [str(p) for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    """The staged previews' files, as storage names, whichever storage holds them."""
+
+    def walk(path: str) -> list[str]:
+        try:
+            directories, files = default_storage.listdir(path)
+        except FileNotFoundError:
+            return []
+        names = [f"{path}/{f}" for f in files]
+        for d in directories:
+            names += walk(f"{path}/{d}")
+        return names
+
+    return walk(STAGING_DIR)
+
+
+def make_old(name: str) -> None:
+    """Stage a file long ago (past UPLOAD_STAGING_SECONDS)."""
+    if isinstance(default_storage, DatabaseStorage):
+        StoredFile.objects.filter(name=name).update(modified_at=datetime(1970, 1, 1, tzinfo=UTC))
+    else:
+        os.utime(default_storage.path(name), (0, 0))
 
 
 def test_uploaded_files_are_streamed_to_temporary_files_on_disk():
@@ -74,18 +94,18 @@ def test_expired_staged_previews_are_deleted_and_fresh_ones_kept(instructor_clie
     assert staged_uploads_purge(now=timezone.now()) == 0
     assert len(staged_files(settings)) == 2
     # The old preview was staged long ago (past UPLOAD_STAGING_SECONDS); the new one just now.
-    os.utime(old, (0, 0))
+    make_old(old)
     removed = staged_uploads_purge(now=timezone.now())
     assert removed == 1
     remaining = staged_files(settings)
     assert len(remaining) == 1 and remaining[0].endswith("new.txt")
-    assert not os.path.exists(os.path.dirname(old))
+    assert not [n for n in staged_files(settings) if n.startswith(os.path.dirname(old) + "/")]
 
 
 def test_the_purge_task_takes_no_arguments_and_is_idempotent(instructor_client, bank, settings):
     _upload(instructor_client, bank, AIKEN_OK)
     (path,) = staged_files(settings)
-    os.utime(path, (0, 0))
+    make_old(path)
     assert purge_expired_uploads() == 1
     assert purge_expired_uploads() == 0
     assert staged_files(settings) == []
@@ -102,7 +122,7 @@ def test_confirming_an_expired_preview_is_refused(instructor_client, bank, setti
     preview = _upload(instructor_client, bank, AIKEN_OK)
     token = preview.context["confirm_form"].initial["token"]
     (path,) = staged_files(settings)
-    os.utime(path, (0, 0))
+    make_old(path)
     staged_uploads_purge(now=timezone.now())
     response = instructor_client.post(
         reverse("teach:upload_confirm", args=[bank.uuid]), {"token": token}, follow=True

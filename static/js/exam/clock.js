@@ -55,6 +55,14 @@ export const Clock = {
     if (moved && pageScreen !== "finished") leaveForAttempt("state");
   },
 
+  blockLength(data) {
+    if (data && typeof data.block_seconds === "number") {
+      this.knownLength = { block: data.block_number, seconds: data.block_seconds };
+    }
+    const known = this.knownLength;
+    return known && data && known.block === data.block_number ? known.seconds : null;
+  },
+
   render() {
     const elapsed = timeShown() === "elapsed";
     $$("[data-clock]").forEach((el) => {
@@ -63,7 +71,9 @@ export const Clock = {
       let shown = v < 0 && !el.dataset.allowNegative ? 0 : v;
       // The examinee may prefer time elapsed: the same server figures, counted up from the
       // block's length. Warnings and expiry still follow the time remaining.
-      const length = this.data.block_seconds;
+      // Save and visit replies leave the length out (their one statement does not read it):
+      // keep the last one the clock poll gave for this block.
+      const length = this.blockLength(this.data);
       if (elapsed && typeof length === "number" && el.closest("#block-timer")) {
         shown = Math.max(0, length - shown);
         el.textContent = hms(Math.floor(shown + 1e-6));
