@@ -76,6 +76,11 @@ exam_patterns = [
         name="cohort_member_remove",
     ),
     path(
+        "cohorts/<uuid:cohort_uuid>/members/<int:user_id>/",
+        cohorts.cohort_member_edit,
+        name="cohort_member_edit",
+    ),
+    path(
         "cohorts/<uuid:cohort_uuid>/invitations/",
         cohorts.cohort_invite,
         name="cohort_invite",
