@@ -55,9 +55,7 @@ PAGE_SIZE = 50
 def cohort_list(request: HttpRequest) -> HttpResponse:
     """The owner's cohorts: filtered by name, current or archived, sorted, paginated, and
     exported whole as CSV or XLSX."""
-    from django.core.paginator import Paginator
-
-    from analytics.gradebook import to_csv, to_xlsx
+    from analytics.gradebook import table_response
 
     show_archived = request.GET.get("archived") == "1"
     text = request.GET.get("q", "").strip()[:100]
@@ -79,15 +77,7 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
             [c.name, c.member_count, c.assignment_count, c.created_at.strftime("%Y-%m-%d %H:%M")]
             for c in cohorts
         ]
-        if export == "csv":
-            response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
-        else:
-            response = HttpResponse(
-                to_xlsx(header, rows, title="Cohorts"),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        response["Content-Disposition"] = f'attachment; filename="cohorts.{export}"'
-        return response
+        return table_response(export, filename="cohorts", header=header, rows=rows, title="Cohorts")
     page = Paginator(cohorts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
