@@ -202,6 +202,8 @@ def to_xlsx(header: list[str], rows: list[list], *, title: str) -> bytes:
     sheet = book.create_sheet(title=re.sub(r"[\\/*?:\[\]]", " ", title)[:31] or "Sheet")
 
     def cell(value):
+        if value is not None and not isinstance(value, (str, int, float)):
+            value = str(value)  # a uuid, a decimal or a date: written as the CSV writes it
         c = WriteOnlyCell(sheet, value=value)
         if isinstance(value, str):
             # Text stays text: openpyxl would otherwise store "=…" as a formula to run.
@@ -214,3 +216,22 @@ def to_xlsx(header: list[str], rows: list[list], *, title: str) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def table_response(fmt: str, *, filename: str, header: list[str], rows, title: str):
+    """An instructor table as a download: formula-safe CSV or XLSX (text stays text). The one
+    writer for every table export; `filename` has no extension."""
+    from django.http import HttpResponse
+
+    rows = [list(row) for row in rows]
+    if fmt == "xlsx":
+        response = HttpResponse(to_xlsx(header, rows, title=title), content_type=XLSX_TYPE)
+    else:
+        fmt = "csv"
+        response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response

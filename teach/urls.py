@@ -76,6 +76,11 @@ exam_patterns = [
         name="cohort_member_remove",
     ),
     path(
+        "cohorts/<uuid:cohort_uuid>/members/<int:user_id>/",
+        cohorts.cohort_member_edit,
+        name="cohort_member_edit",
+    ),
+    path(
         "cohorts/<uuid:cohort_uuid>/invitations/",
         cohorts.cohort_invite,
         name="cohort_invite",
@@ -111,6 +116,42 @@ insight_patterns = [
     path("exams/<uuid:uuid>/", insights.exam_stats, name="exam_stats"),
     path("exams/<uuid:uuid>/items.csv", insights.exam_items_csv, name="exam_items_csv"),
     path("exams/<uuid:uuid>/attempts.csv", insights.exam_attempts_csv, name="exam_attempts_csv"),
+    path(
+        "exams/<uuid:uuid>/items.xlsx",
+        insights.exam_items_csv,
+        {"fmt": "xlsx"},
+        name="exam_items_xlsx",
+    ),
+    path(
+        "exams/<uuid:uuid>/attempts.xlsx",
+        insights.exam_attempts_csv,
+        {"fmt": "xlsx"},
+        name="exam_attempts_xlsx",
+    ),
+    path(
+        "banks/<uuid:uuid>/items.csv",
+        insights.bank_items_export,
+        {"fmt": "csv"},
+        name="bank_items_csv",
+    ),
+    path(
+        "banks/<uuid:uuid>/items.xlsx",
+        insights.bank_items_export,
+        {"fmt": "xlsx"},
+        name="bank_items_xlsx",
+    ),
+    path(
+        "cohorts/<uuid:uuid>/items.csv",
+        insights.cohort_items_export,
+        {"fmt": "csv"},
+        name="cohort_items_csv",
+    ),
+    path(
+        "cohorts/<uuid:uuid>/items.xlsx",
+        insights.cohort_items_export,
+        {"fmt": "xlsx"},
+        name="cohort_items_xlsx",
+    ),
     path("banks/<uuid:uuid>/", insights.bank_stats, name="bank_stats"),
     path("cohorts/<uuid:uuid>/", insights.cohort_stats, name="cohort_stats"),
 ]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import timedelta
+from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,9 +55,7 @@ PAGE_SIZE = 50
 def cohort_list(request: HttpRequest) -> HttpResponse:
     """The owner's cohorts: filtered by name, current or archived, sorted, paginated, and
     exported whole as CSV or XLSX."""
-    from django.core.paginator import Paginator
-
-    from analytics.gradebook import to_csv, to_xlsx
+    from analytics.gradebook import table_response
 
     show_archived = request.GET.get("archived") == "1"
     text = request.GET.get("q", "").strip()[:100]
@@ -76,15 +77,7 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
             [c.name, c.member_count, c.assignment_count, c.created_at.strftime("%Y-%m-%d %H:%M")]
             for c in cohorts
         ]
-        if export == "csv":
-            response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
-        else:
-            response = HttpResponse(
-                to_xlsx(header, rows, title="Cohorts"),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        response["Content-Disposition"] = f'attachment; filename="cohorts.{export}"'
-        return response
+        return table_response(export, filename="cohorts", header=header, rows=rows, title="Cohorts")
     page = Paginator(cohorts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -122,27 +115,57 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
     return render(request, "teach/cohort_create.html", {"form": form})
 
 
-def _members_context(cohort: Cohort, **extra) -> dict:
+MEMBER_PAGE_SIZE = 50
+
+
+def _members_context(cohort: Cohort, *, params=None, **extra) -> dict:
+    """The members and invitations tables, each one page of 50 and filtered by name or email
+    (`mq`), and the forms under them. `params` is the request's query (none after a POST: the
+    first page, unfiltered)."""
+    params = params if params is not None else {}
+    text = params.get("mq", "").strip()[:100]
+    members = (
+        get_user_model()
+        .objects.filter(membership__cohort=cohort)
+        # Each member with this cohort's accommodations (the filter's join carries them).
+        .annotate(
+            time_multiplier=F("membership__time_multiplier"),
+            extra_break_minutes=F("membership__extra_break_minutes"),
+        )
+        .order_by("username")
+    )
+    invitations = cohort.invitations.order_by("email")
+    if text:
+        members = members.filter(
+            Q(username__icontains=text)
+            | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+            | Q(email__icontains=text)
+        )
+        invitations = invitations.filter(Q(email__icontains=text) | Q(name__icontains=text))
+    member_page = Paginator(members, MEMBER_PAGE_SIZE).get_page(params.get("page"))
+    invitation_page = Paginator(invitations, MEMBER_PAGE_SIZE).get_page(params.get("ipage"))
     now = timezone.now()
-    invitations = list(cohort.invitations.order_by("email"))
-    for invitation in invitations:
+    invitation_rows = list(invitation_page.object_list)
+    for invitation in invitation_rows:
         invitation.current_status = invitation.status(now)
+    query = {k: v for k, v in params.items() if k == "mq" and v}
     return {
         "cohort": cohort,
-        # Each member with this cohort's accommodations (the filter's join carries them).
-        "members": list(
-            get_user_model()
-            .objects.filter(membership__cohort=cohort)
-            .annotate(
-                time_multiplier=F("membership__time_multiplier"),
-                extra_break_minutes=F("membership__extra_break_minutes"),
-            )
-            .order_by("username")
+        "members": list(member_page.object_list),
+        "member_page": member_page,
+        "member_text": text,
+        "member_query": urlencode(
+            {**query, **({"ipage": params["ipage"]} if params.get("ipage") else {})}
         ),
         "add_form": extra.pop("add_form", None) or AddMembersForm(),
         "invite_form": extra.pop("invite_form", None) or InviteForm(),
         # Open and accepted invitations alike: which addresses had an account is never shown.
-        "invitations": invitations,
+        "invitations": invitation_rows,
+        "invitation_page": invitation_page,
+        "invitation_query": urlencode(
+            {**query, **({"page": params["page"]} if params.get("page") else {})}
+        ),
         "invitation_days": settings.INVITATION_DAYS,
         "join_link": JoinLink.objects.filter(cohort=cohort).first(),
         **extra,
@@ -164,7 +187,7 @@ def _cohort_page(request: HttpRequest, cohort: Cohort, zone) -> HttpResponse:
         request,
         "teach/cohort_detail.html",
         "teach/_members_partial.html",
-        _members_context(cohort),
+        _members_context(cohort, params=request.GET),
         page_context=lambda: {
             "assignments": list(
                 cohort.assignments.select_related("exam").annotate(
@@ -254,6 +277,49 @@ def cohort_accommodation(request: HttpRequest, cohort_uuid) -> HttpResponse:
     except ValidationError as exc:
         return _members_response(request, cohort, error=message(exc))
     return _members_response(request, cohort, notice=f"Saved accommodations for {member.username}.")
+
+
+@require_http_methods(["GET", "POST"])
+@instructor_required
+def cohort_member_edit(request: HttpRequest, cohort_uuid, user_id: int) -> HttpResponse:
+    """One member's accommodations in this cohort, on a page of its own (the members table
+    holds 200 people: a form per row would not fit)."""
+    cohort = get_object_or_404(_owned_cohorts(request), uuid=cohort_uuid)
+    membership = get_object_or_404(cohort.membership_set.select_related("user"), user_id=user_id)
+    member = membership.user
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        data["member"] = member.username
+    form = AccommodationForm(
+        data,
+        cohort=cohort,
+        initial={
+            "member": member.username,
+            "time_multiplier": membership.time_multiplier,
+            "extra_break_minutes": membership.extra_break_minutes,
+        },
+    )
+    # The member comes from the URL; the field only carries it to the form's checks.
+    form.fields["member"].widget = forms.HiddenInput()
+    if request.method == "POST" and form.is_valid():
+        try:
+            authoring.accommodation_set(
+                cohort=cohort,
+                member=member,
+                time_multiplier=form.cleaned_data["time_multiplier"],
+                extra_break_minutes=form.cleaned_data["extra_break_minutes"],
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, f"Saved accommodations for {member.username}.")
+            return redirect("teach:cohort_detail", cohort.uuid)
+    return render(
+        request,
+        "teach/cohort_member.html",
+        {"cohort": cohort, "member": member, "form": form},
+    )
 
 
 def message_of(form) -> str:

@@ -48,18 +48,9 @@ def gradebook(request: HttpRequest, exam_uuid) -> HttpResponse:
         book = grades.gradebook(exam=exam, cohort=cohort, users=list(users))
         header, rows = grades.table(book)
         name = slugify(f"{exam.title} {cohort.name if cohort else ''} gradebook") or "gradebook"
-        if export == "csv":
-            response = HttpResponse(
-                grades.to_csv(header, rows), content_type="text/csv; charset=utf-8"
-            )
-            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-            return response
-        response = HttpResponse(
-            grades.to_xlsx(header, rows, title="Gradebook"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        return grades.table_response(
+            export, filename=name, header=header, rows=rows, title="Gradebook"
         )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
     page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
     book = grades.gradebook(exam=exam, cohort=cohort, users=list(page.object_list))
     query = request.GET.copy()

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import instructor_required
 from analytics import charts, insights
+from analytics.gradebook import table_response
 from exams.models import Cohort, Exam
-from questions.formats import spreadsheet
 from questions.models import Bank
 
 HISTOGRAM_BINS = 10
@@ -110,36 +110,36 @@ def _percent_cell(value: float | None) -> str:
 
 
 def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = spreadsheet.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
+    return _export("csv", filename.removesuffix(".csv"), header, rows, title="Export")
 
 
-@require_GET
-@instructor_required
-def exam_items_csv(request: HttpRequest, uuid: UUID) -> HttpResponse:
-    exam = get_object_or_404(Exam, uuid=uuid, owner=request.user)
-    matrix = insights.exam_matrix(exam)
+def _export(fmt: str, filename: str, header: list[str], rows, *, title: str) -> HttpResponse:
+    return table_response(fmt, filename=filename, header=header, rows=rows, title=title)
+
+
+ITEM_HEADER = [
+    "item",
+    "question_uuid",
+    "attempts",
+    "facility_pct",
+    "sd_pct",
+    "random_guess_score_pct",
+    "intended_weight_pct",
+    "effective_weight_pct",
+    "discrimination_index_pct",
+    "discriminative_efficiency_pct",
+    "flags",
+]
+
+
+def _items_export(matrix, fmt: str, name: str) -> HttpResponse:
+    """The whole item table (every page, every item) of an analysis."""
     items = insights.item_rows(matrix, insights.analyse(matrix), with_distractors=False)
     insights.sort_rows(items, "item", insights.ITEM_SORTS, "item")
-    return _csv_response(
-        f"{slugify(exam.title) or 'exam'}-items.csv",
-        [
-            "item",
-            "question_uuid",
-            "attempts",
-            "facility_pct",
-            "sd_pct",
-            "random_guess_score_pct",
-            "intended_weight_pct",
-            "effective_weight_pct",
-            "discrimination_index_pct",
-            "discriminative_efficiency_pct",
-            "flags",
-        ],
+    return _export(
+        fmt,
+        f"{slugify(name) or 'statistics'}-items",
+        ITEM_HEADER,
         (
             [
                 item["label"],
@@ -156,18 +156,41 @@ def exam_items_csv(request: HttpRequest, uuid: UUID) -> HttpResponse:
             ]
             for item in items
         ),
+        title="Items",
     )
 
 
 @require_GET
 @instructor_required
-def exam_attempts_csv(request: HttpRequest, uuid: UUID) -> HttpResponse:
+def exam_items_csv(request: HttpRequest, uuid: UUID, fmt: str = "csv") -> HttpResponse:
+    exam = get_object_or_404(Exam, uuid=uuid, owner=request.user)
+    return _items_export(insights.exam_matrix(exam), fmt, exam.title)
+
+
+@require_GET
+@instructor_required
+def bank_items_export(request: HttpRequest, uuid: UUID, fmt: str) -> HttpResponse:
+    bank = get_object_or_404(Bank, uuid=uuid, owners=request.user)
+    return _items_export(insights.bank_matrix(bank), fmt, bank.name)
+
+
+@require_GET
+@instructor_required
+def cohort_items_export(request: HttpRequest, uuid: UUID, fmt: str) -> HttpResponse:
+    cohort = get_object_or_404(Cohort, uuid=uuid, owner=request.user)
+    return _items_export(insights.cohort_matrix(cohort), fmt, cohort.name)
+
+
+@require_GET
+@instructor_required
+def exam_attempts_csv(request: HttpRequest, uuid: UUID, fmt: str = "csv") -> HttpResponse:
     exam = get_object_or_404(Exam, uuid=uuid, owner=request.user)
     matrix = insights.exam_matrix(exam)
     attempts = insights.attempt_rows(matrix, insights.exam_attempts(exam))
     insights.sort_rows(attempts, "date", insights.ATTEMPT_SORTS, "date")
-    return _csv_response(
-        f"{slugify(exam.title) or 'exam'}-attempts.csv",
+    return _export(
+        fmt,
+        f"{slugify(exam.title) or 'exam'}-attempts",
         [
             "examinee",
             "username",
@@ -191,6 +214,7 @@ def exam_attempts_csv(request: HttpRequest, uuid: UUID) -> HttpResponse:
             ]
             for row in attempts
         ),
+        title="Attempts",
     )
 
 

@@ -393,6 +393,42 @@ def test_accommodation_for_a_non_member_is_refused(instructor_client, cohort, ot
     assert not Membership.objects.filter(user=other_examinee).exists()
 
 
+def test_a_members_accommodations_are_edited_on_their_own_page(instructor_client, cohort, examinee):
+    url = reverse("teach:cohort_member_edit", args=[cohort.uuid, examinee.pk])
+    page = instructor_client.get(url)
+    assert page.status_code == 200
+    assert b'name="time_multiplier"' in page.content
+    detail = instructor_client.get(reverse("teach:cohort_detail", args=[cohort.uuid]))
+    # The members table links to the page instead of holding a form per row.
+    assert url.encode() in detail.content
+    assert b'name="time_multiplier"' not in detail.content
+    response = instructor_client.post(url, {"time_multiplier": "1.25", "extra_break_minutes": "15"})
+    assert response.status_code == 302
+    row = Membership.objects.get(cohort=cohort, user=examinee)
+    assert (row.time_multiplier, row.extra_break_minutes) == (Decimal("1.25"), 15)
+    detail = instructor_client.get(reverse("teach:cohort_detail", args=[cohort.uuid]))
+    assert "time ×1.25, +15 min break" in detail.content.decode()
+
+
+def test_a_members_accommodation_page_refuses_bad_values_naming_the_field(
+    instructor_client, cohort, examinee
+):
+    url = reverse("teach:cohort_member_edit", args=[cohort.uuid, examinee.pk])
+    response = instructor_client.post(url, {"time_multiplier": "4", "extra_break_minutes": "0"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["time_multiplier"]
+    assert Membership.objects.get(cohort=cohort, user=examinee).time_multiplier == Decimal("1.00")
+
+
+def test_the_accommodation_page_is_404_for_a_non_member(
+    instructor_client, cohort, django_user_model
+):
+    stranger = django_user_model.objects.create_user(username="cy", role="examinee")
+    url = reverse("teach:cohort_member_edit", args=[cohort.uuid, stranger.pk])
+    assert instructor_client.get(url).status_code == 404
+    assert instructor_client.post(url, {"time_multiplier": "2"}).status_code == 404
+
+
 # --------------------------------------------------------------------------- assignments
 
 

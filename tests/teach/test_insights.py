@@ -28,6 +28,8 @@ def exam_urls(exam):
         reverse("teach:exam_stats", args=[exam.uuid]),
         reverse("teach:exam_items_csv", args=[exam.uuid]),
         reverse("teach:exam_attempts_csv", args=[exam.uuid]),
+        reverse("teach:exam_items_xlsx", args=[exam.uuid]),
+        reverse("teach:exam_attempts_xlsx", args=[exam.uuid]),
     ]
 
 
@@ -39,6 +41,10 @@ def every_url(fixed_form, instructor):
         *exam_urls(exam),
         reverse("teach:bank_stats", args=[build.bank.uuid]),
         reverse("teach:cohort_stats", args=[cohort.uuid]),
+        reverse("teach:bank_items_csv", args=[build.bank.uuid]),
+        reverse("teach:bank_items_xlsx", args=[build.bank.uuid]),
+        reverse("teach:cohort_items_csv", args=[cohort.uuid]),
+        reverse("teach:cohort_items_xlsx", args=[cohort.uuid]),
     ]
 
 
@@ -195,6 +201,66 @@ def test_csv_cells_cannot_start_a_spreadsheet_formula(
     assert row[0] == "'=cmd|"
     _, row = read_csv(instructor_client.get(reverse("teach:exam_items_csv", args=[exam.uuid])))
     assert row[0] == "cardio/=HYPERLINK(1)"
+
+
+def read_xlsx(response):
+    from openpyxl import load_workbook
+
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    return [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+def test_item_and_attempt_tables_download_as_xlsx_with_the_csvs_rows(instructor_client, fixed_form):
+    _, exam = fixed_form
+    for table in ("items", "attempts"):
+        as_csv = read_csv(
+            instructor_client.get(reverse(f"teach:exam_{table}_csv", args=[exam.uuid]))
+        )
+        response = instructor_client.get(reverse(f"teach:exam_{table}_xlsx", args=[exam.uuid]))
+        assert response["Content-Disposition"] == f'attachment; filename="form-a-{table}.xlsx"'
+        as_xlsx = read_xlsx(response)
+        assert [[str(v) for v in row] for row in as_xlsx] == as_csv
+
+
+def test_bank_and_cohort_item_tables_export_every_item(instructor_client, fixed_form, instructor):
+    build, exam = fixed_form
+    exam_rows = read_csv(instructor_client.get(reverse("teach:exam_items_csv", args=[exam.uuid])))
+    bank_csv = instructor_client.get(reverse("teach:bank_items_csv", args=[build.bank.uuid]))
+    assert bank_csv["Content-Disposition"].endswith('-items.csv"')
+    header, *rows = read_csv(bank_csv)
+    assert header == exam_rows[0]
+    assert [row[0] for row in rows] == ["cardio/Q1", "cardio/Q2", "cardio/Q3", "cardio/Q4"]
+    bank_xlsx = read_xlsx(
+        instructor_client.get(reverse("teach:bank_items_xlsx", args=[build.bank.uuid]))
+    )
+    assert [row[0] for row in bank_xlsx[1:]] == [row[0] for row in rows]
+    cohort = Cohort.objects.create(owner=instructor, name="Empty")
+    header, *rows = read_csv(
+        instructor_client.get(reverse("teach:cohort_items_csv", args=[cohort.uuid]))
+    )
+    assert header == exam_rows[0] and rows == []
+
+
+def test_xlsx_cells_that_look_like_formulas_stay_text(
+    instructor_client, instructor, django_user_model, t0
+):
+    build = Builder(instructor, t0)
+    build.question("=HYPERLINK(1)", key=0)
+    exam = build.exam()
+    user = django_user_model.objects.create_user(
+        username="mallory", password="x", first_name="=cmd|"
+    )
+    build.attempt(exam, user, [("closed", [("=HYPERLINK(1)", 0)])])
+    from openpyxl import load_workbook
+
+    response = instructor_client.get(reverse("teach:exam_attempts_xlsx", args=[exam.uuid]))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cell = sheet.cell(row=2, column=1)
+    assert cell.data_type == "s"
+    assert str(cell.value).endswith("=cmd|")
 
 
 def test_bank_page_lists_the_banks_items(instructor_client, fixed_form):

@@ -123,3 +123,37 @@ def test_cohort_list_filters_sorts_and_exports(instructor_client, instructor, t0
     assert exported[0].startswith("Cohort,Members") and len(exported) == 4
     xlsx = instructor_client.get(url, {"export": "xlsx"})
     assert xlsx.content[:2] == b"PK"
+
+
+def test_cohort_page_pages_and_filters_200_members_within_six_queries_per_table(
+    instructor_client, course, django_user_model, django_assert_max_num_queries
+):
+    from accounts.models import Invitation
+
+    cohort, _ = course
+    now = cohort.created_at
+    Invitation.objects.bulk_create(
+        Invitation(cohort=cohort, email=f"i{i:03}@example.org", created_at=now)
+        for i in range(EXAMINEES)
+    )
+    django_user_model.objects.filter(username="e123").update(email="nina@example.org")
+    instructor_client.get(reverse("exams:time_zone"))
+    url = reverse("teach:cohort_detail", args=[cohort.uuid])
+    # Members, invitations, assignments and overrides.
+    with django_assert_max_num_queries(PER_REQUEST + PER_TABLE_PAGE * 4):
+        first = instructor_client.get(url)
+    assert len(first.context["members"]) == 50
+    assert first.context["member_page"].paginator.num_pages == 4
+    assert len(first.context["invitations"]) == 50
+    body = first.content.decode()
+    # No form per member: one link each to its own page.
+    assert body.count('name="time_multiplier"') == 0
+    assert body.count("Accommodations</a>") == 50
+    last = instructor_client.get(url, {"page": 4})
+    assert [m.username for m in last.context["members"]][-1] == "e199"
+    found = instructor_client.get(url, {"mq": "nina@"})
+    assert [m.username for m in found.context["members"]] == ["e123"]
+    assert found.context["invitations"] == []
+    invited = instructor_client.get(url, {"mq": "i007@"})
+    assert [i.email for i in invited.context["invitations"]] == ["i007@example.org"]
+    assert "No member matches" in invited.content.decode()
