@@ -63,14 +63,20 @@ def stop(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: floa
 
 
 def start_gunicorn(
-    env: dict, port: int, *, workers: int = 4, log: Path, timeout: int = 30
+    env: dict,
+    port: int,
+    *,
+    workers: int = 4,
+    log: Path,
+    timeout: int = 30,
+    app: str = "config.wsgi:application",
 ) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "config.wsgi:application",
+            app,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -1,6 +1,10 @@
 """`make bench`, part 1 and 2: answer-save benchmark (wrk) and cohort load test (bench/cohort.py).
 
-    python bench/run_bench.py [--quick]
+    python bench/run_bench.py [--quick] [--floor]
+
+--floor adds, at 16 connections, the framework-free floor (bench/floor.py: the save's session
+check and statement under the same gunicorn settings) beside the bare Django view, and reports
+the save, visit and clock throughput as ratios to it.
 
 Runs against BENCH_DATABASE_URL and BENCH_CELERY_BROKER_URL (scripts/bench.sh sets them); for
 either one unset it starts a PostgreSQL / Redis of its own from the wheels (config/embedded.py,
@@ -199,6 +203,33 @@ def save_bench(url: str, e: dict, seconds: int) -> dict:
     return results
 
 
+def floor_bench(url: str, floor_url: str, e: dict, seconds: int, conns: int = 16) -> dict:
+    """Floor, bare, save, visit and clock back to back at one concurrency, so load from
+    elsewhere on the machine hits them alike; throughput as a ratio to the floor's."""
+    ack_dir = OUT / "acks"
+    runs = {
+        "floor": wrk(floor_url, "floor", conns, seconds, 40_000_000, ack_dir / "floor"),
+        "bare": wrk(url, "bare", conns, seconds, 0, ack_dir / "bare"),
+        "save": wrk(url, "save", conns, seconds, 50_000_000, ack_dir / "floor-save"),
+        "visit": wrk(url, "visit", conns, seconds, 0, ack_dir / "visit"),
+        "clock": wrk(url, "clock", conns, seconds, 0, ack_dir / "clock"),
+    }
+    floor_rps = runs["floor"]["rps"] or 1
+    for name, r in runs.items():
+        r["ratio_to_floor"] = round(r["rps"] / floor_rps, 3)
+        print(f"floor c={conns}: {name} {r}", flush=True)
+    # Every save the floor and the app acknowledged is in the database (all runs so far).
+    check = run_py(
+        e, "bench/seed_cohort.py", "verify-saves", str(OUT / "save.tsv"), str(ack_dir), check=False
+    )
+    return {
+        "connections": conns,
+        "runs": runs,
+        "verify": json.loads(check.stdout.strip().splitlines()[-1]),
+        "verify_ok": check.returncode == 0,
+    }
+
+
 def cohort(url: str, e: dict, think: float, spike: float) -> dict:
     p = subprocess.run(
         [
@@ -273,6 +304,21 @@ def markdown(res: dict) -> str:
             "",
             f"Acknowledged-save check: `{json.dumps(res['saves']['verify'])}`",
         ]
+    if "floor" in res:
+        f = res["floor"]
+        lines += [
+            "",
+            f"Against the floor (bench/floor.py), {f['connections']} connections:",
+            "",
+            "| endpoint | req/s | ratio to floor | p50 ms | p99 ms | non-2xx |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, r in f["runs"].items():
+            lines.append(
+                f"| {name} | {r['rps']} | {r['ratio_to_floor']} | {r['p50_ms']} | "
+                f"{r['p99_ms']} | {r['errors']['status']} |"
+            )
+        lines += ["", f"Acknowledged-save check after the floor runs: `{json.dumps(f['verify'])}`"]
     c = res.get("cohort")
     if c:
         lines += [
@@ -304,6 +350,7 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=9.0)
     ap.add_argument("--skip-cohort", action="store_true")
     ap.add_argument("--skip-saves", action="store_true")
+    ap.add_argument("--floor", action="store_true", help="also the framework-free floor")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.examinees = 5, 200
@@ -320,17 +367,26 @@ def run(args: argparse.Namespace) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     workers = 2 * (os.cpu_count() or 1)
-    celery = gunicorn = None
+    celery = gunicorn = floor = None
     try:
         celery = start_celery(e, OUT / "celery.log", beat=True, name="mb-bench", nice=10)
         gunicorn = start_gunicorn(e, port, workers=workers, log=OUT / "gunicorn.log")
         res["gunicorn_workers"] = workers
+        if args.floor:
+            floor_port = free_port()
+            floor = start_gunicorn(
+                e, floor_port, workers=workers, log=OUT / "floor.log", app="bench.floor:application"
+            )
         if not args.skip_saves:
             res["saves"] = save_bench(url, e, args.seconds)
+        if args.floor:
+            res["floor"] = floor_bench(url, f"http://127.0.0.1:{floor_port}", e, args.seconds)
+            stop(floor)
         if not args.skip_cohort:
             print("cohort load test...", flush=True)
             res["cohort"] = cohort(url, e, args.think, 60.0)
     finally:
+        stop(floor)
         stop(gunicorn)
         stop(celery)
     res["machine"]["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
@@ -338,8 +394,10 @@ def run(args: argparse.Namespace) -> int:
     md = markdown(res)
     (OUT / "results.md").write_text(md)
     print(md)
-    ok = (args.skip_saves or res["saves"]["verify_ok"]) and (
-        args.skip_cohort or res["cohort"]["verify_ok"]
+    ok = (
+        (args.skip_saves or res["saves"]["verify_ok"])
+        and res.get("floor", {}).get("verify_ok", True)
+        and (args.skip_cohort or res["cohort"]["verify_ok"])
     )
     return 0 if ok else 1
 

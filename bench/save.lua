@@ -1,6 +1,8 @@
 -- wrk script for the answer-save benchmark (bench/run_bench.py drives it).
 --   wrk -t N -c N -s bench/save.lua URL -- SESSIONS.tsv MODE SEQ_BASE ACK_DIR N
--- MODE is "save" (POST .../item/<pos>/save/) or "bare" (POST /bench/bare/<attempt>/).
+-- MODE is "save" (POST .../item/<pos>/save/), "bare" (POST /bench/bare/<attempt>/), "floor"
+-- (the save's request, sent to bench/floor.py), "visit" (POST .../item/<pos>/visit/) or
+-- "clock" (GET .../clock/).
 -- Run with as many threads as connections: each thread then owns one connection and a
 -- disjoint set of attempts, so response() always answers the last request() of its thread and
 -- every acknowledged save can be logged as (attempt index, position, seq, choice) and checked
@@ -35,7 +37,7 @@ function init(args)
     if k % nthreads == tid then table.insert(mine, k) end
   end
   i = 0
-  if mode == "save" and args[4] then
+  if (mode == "save" or mode == "floor") and args[4] then
     ackf = io.open(args[4] .. "/acks-" .. tid .. ".log", "w")
     ackf:setvbuf("line")
   end
@@ -57,6 +59,14 @@ function request()
   if mode == "bare" then
     pending = nil
     return wrk.format("POST", "/bench/bare/" .. r.attempt .. "/", headers, "")
+  end
+  if mode == "visit" then
+    pending = nil
+    return wrk.format("POST", "/exams/a/" .. r.attempt .. "/item/" .. pos .. "/visit/", headers, "")
+  end
+  if mode == "clock" then
+    pending = nil
+    return wrk.format("GET", "/exams/a/" .. r.attempt .. "/clock/", headers)
   end
   pending = k .. " " .. pos .. " " .. seq .. " " .. choice .. "\n"
   return wrk.format("POST", "/exams/a/" .. r.attempt .. "/item/" .. pos .. "/save/", headers,

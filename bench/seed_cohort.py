@@ -3,8 +3,10 @@
     python bench/seed_cohort.py bank
     python bench/seed_cohort.py save-users  N OUT.tsv   # examinees with a started block
     python bench/seed_cohort.py cohort-users N OUT.tsv  # examinees with nothing started yet
+    python bench/seed_cohort.py deadline-users N OUT.tsv [MINUTES]  # bench/deadline.py's
+    python bench/seed_cohort.py deadline-report  # block deadlines and closes, as JSON
     python bench/seed_cohort.py verify-saves OUT.tsv ACK_DIR
-    python bench/seed_cohort.py verify-cohort ACKS.json
+    python bench/seed_cohort.py verify-cohort ACKS.json [USER_PREFIX]
     python bench/seed_cohort.py analytics [--sweep]
 
 Users get an unusable password and a session created straight in the session store, so seeding
@@ -46,7 +48,12 @@ DISCIPLINES = ["medicine", "surgery", "pediatrics", "obstetrics-gynecology", "ps
 SYSTEMS = ["cardiovascular", "respiratory", "gastrointestinal", "renal-urinary", "nervous"]
 POOL = 400
 # exam slug -> (blocks, items per block, minutes per block)
-EXAMS = {"bench-save": (1, 40, 240), "bench-cohort": (2, 10, 60)}
+EXAMS = {
+    "bench-save": (1, 40, 240),
+    "bench-cohort": (2, 10, 60),
+    # bench/deadline.py: short blocks, so a whole cohort reaches the deadline within a minute.
+    "bench-deadline": (2, 10, 1),
+}
 
 
 def bank() -> None:
@@ -183,6 +190,32 @@ def cohort_users(n: int, out: str) -> None:
     _write(out, users, _sessions(users), {}, exam)
 
 
+def deadline_users(n: int, out: str, minutes: int = 1) -> None:
+    bank()
+    Blueprint.objects.filter(slug="bench-deadline").update(block_minutes=minutes)
+    exam = Exam.objects.get(title="bench-deadline")
+    users = _users("bdl", n)
+    Attempt.objects.filter(user__in=users).delete()
+    _write(out, users, _sessions(users), {}, exam)
+
+
+def deadline_report() -> int:
+    """Each deadline-bench attempt's blocks: deadline and close, as epoch seconds."""
+    rows = AttemptBlock.objects.filter(attempt__user__username__startswith="bdl").values_list(
+        "attempt__uuid", "number", "deadline_at", "closed_at", "close_reason", "state"
+    )
+    report: dict = {}
+    for uuid, number, deadline, closed, reason, state in rows:
+        report.setdefault(str(uuid), {})[str(number)] = {
+            "deadline": deadline.timestamp() if deadline else None,
+            "closed": closed.timestamp() if closed else None,
+            "reason": reason,
+            "state": state,
+        }
+    print(json.dumps(report))
+    return 0
+
+
 def verify_saves(tsv: str, ack_dir: str) -> int:
     """Every 2xx save wrk logged must be in the database (or overtaken by a newer seq)."""
     uuids = [line.split("\t")[3] for line in Path(tsv).read_text().splitlines()]
@@ -223,7 +256,7 @@ def verify_saves(tsv: str, ack_dir: str) -> int:
     return 1 if lost or answered < len(last) else 0
 
 
-def verify_cohort(acks_path: str) -> int:
+def verify_cohort(acks_path: str, prefix: str = "bcoh") -> int:
     data = json.loads(Path(acks_path).read_text())
     last: dict = {}
     for a, b, p, s, c in data["acks"]:
@@ -240,13 +273,13 @@ def verify_cohort(acks_path: str) -> int:
         for k, (seq, choice) in last.items()
         if k not in stored or stored[k][1] < seq or (stored[k][1] == seq and stored[k][0] != choice)
     ]
-    blocks = AttemptBlock.objects.filter(attempt__user__username__startswith="bcoh")
+    blocks = AttemptBlock.objects.filter(attempt__user__username__startswith=prefix)
     print(
         json.dumps(
             {
                 "answers_acknowledged": len(last),
                 "lost": len(lost),
-                "attempts": Attempt.objects.filter(user__username__startswith="bcoh").count(),
+                "attempts": Attempt.objects.filter(user__username__startswith=prefix).count(),
                 "blocks_closed": blocks.filter(state="closed").count(),
                 "blocks_analytics_done": blocks.filter(analytics_state="done").count(),
             }
@@ -276,7 +309,11 @@ if __name__ == "__main__":
     elif cmd == "verify-saves":
         sys.exit(verify_saves(args[0], args[1]))
     elif cmd == "verify-cohort":
-        sys.exit(verify_cohort(args[0]))
+        sys.exit(verify_cohort(*args[:2]))
+    elif cmd == "deadline-users":
+        deadline_users(int(args[0]), args[1], int(args[2]) if len(args) > 2 else 1)
+    elif cmd == "deadline-report":
+        sys.exit(deadline_report())
     elif cmd == "analytics":
         sys.exit(analytics("--sweep" in args))
     else:

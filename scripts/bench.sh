@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `make bench`: answer-save benchmark (wrk, save vs. a bare one-UPDATE view), cohort load test
-# with a start spike, then fault injection on a private PostgreSQL + Redis. ~10 minutes.
+# with a start spike, the synchronised block deadline (bench/deadline.py), then fault injection
+# on a private PostgreSQL + Redis. ~12 minutes.
 # Saves and cohort run against BENCH_DATABASE_URL and BENCH_CELERY_BROKER_URL when given (the
 # database it names is dropped and recreated, the Redis db flushed); otherwise against a
 # PostgreSQL and Redis from the wheels (config/embedded.py) in a temp dir, durable like
 # production (fsync on), stopped and removed on exit whatever happens.
-# Results: var/bench/results.{json,md}, var/bench/faults.json (docs/benchmarks.md, docs/faults.md).
+# Results: var/bench/results.{json,md}, var/bench/deadline.{json,md}, var/bench/faults.json (docs/benchmarks.md, docs/faults.md).
 #   BENCH_QUICK=1   5 s wrk runs and 200 examinees (a smoke run)
+#   BENCH_FLOOR=0   skip the framework-free floor (bench/floor.py) beside the save benchmark
+#   BENCH_DEADLINE=0  skip the synchronised-deadline run (DEADLINE_EXAMINEES, default 200)
 #   BENCH_FAULTS=0  skip the fault injection
 #   REDIS_DOWN=60   seconds the broker stays down in the fault run
 set -euo pipefail
@@ -36,7 +39,12 @@ export BENCH_DATABASE_URL BENCH_CELERY_BROKER_URL
 ulimit -n 65536 2>/dev/null || true
 mkdir -p var/bench
 status=0
-python bench/run_bench.py ${BENCH_QUICK:+--quick} || status=$?
+floor=(--floor)
+[ "${BENCH_FLOOR:-1}" = 1 ] || floor=()
+python bench/run_bench.py ${BENCH_QUICK:+--quick} "${floor[@]}" || status=$?
+if [ "${BENCH_DEADLINE:-1}" = 1 ]; then
+  python bench/deadline.py --examinees "${DEADLINE_EXAMINEES:-200}" || status=$?
+fi
 if [ "${BENCH_FAULTS:-1}" = 1 ]; then
   python bench/faults.py --redis-down "${REDIS_DOWN:-60}" || status=$?
 fi
