@@ -11,7 +11,7 @@ Plain Python, no Django. The cohort: each examinee (a thread, with the session t
 starts the exam and its blocks and, per item, POSTs the visit and the answer, as exam.js does.
 A failed request (refused, reset, 502/503) is retried after RETRY_PAUSE_S, at most
 RETRIES times, as the browser's save queue would. Every acknowledged answer, every request's
-time and outcome and the node that served it (HAProxy's X-Served-By) go to OUT.json.
+start, outcome, duration and the node that served it (HAProxy's X-Served-By) go to OUT.json.
 """
 
 from __future__ import annotations
@@ -70,7 +70,9 @@ class Examinee:
                 conn.close()
             ok = isinstance(status, int) and status not in RETRYABLE
             with self.lock:
-                self.out["requests"].append([round(start, 3), name, str(status), node, ok])
+                self.out["requests"].append(
+                    [round(start, 3), name, str(status), node, ok, round(time.time() - start, 4)]
+                )
             if ok:
                 return status, location, data
             time.sleep(RETRY_PAUSE_S)
