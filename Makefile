@@ -37,6 +37,7 @@ bench: install
 
 # Two web hosts behind HAProxy, PgBouncer and a worker host in network namespaces, one web host
 # killed mid-block (bench/multihost.py, docs/scaling.md). Needs root. EXAMINEES=100 by default.
+# `make multihost ARGS=--compare`: the same cohort through one node then two, nothing killed.
 multihost: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/multihost.sh $(ARGS)
 
