@@ -19,6 +19,8 @@ def test_the_demo_full_length_exam_is_16_blocks_of_20_with_no_repeated_question(
 ):
     from exams.models import Attempt, Response
 
+    # Sixteen blocks in a row: give each step room on a busy machine.
+    page.set_default_timeout(60_000)
     call_command("load_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
     page.goto(f"{live_server.url}/accounts/login/?next=/exams/")
     page.fill("#id_username", "examinee")
