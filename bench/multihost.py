@@ -349,6 +349,7 @@ def scenarios(lab, db, base_env, workdir, bank, password, via_a, via_b, report) 
         else {"error": "no media row"}
     )
     report["upload"] = {
+        "client": {k: v for k, v in uploaded.items() if k != "served_by"},
         "uploaded_via": uploaded.get("served_by"),
         "job": job,
         "served_via": fetched.get("served_by"),
@@ -742,12 +743,16 @@ pidfile = {bouncer / "pgbouncer.pid"}
         (workdir / "haproxy.cfg").write_text(haproxy_config(sock, args.web_workers))
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
         lab.start("haproxy", "lb", [haproxy, "-db", "-f", str(workdir / "haproxy.cfg")], base_env)
+        # Each backend checks its servers on its own: the one-node frontends (8001, 8002) are
+        # usable only once their own backend has seen its node rise too.
         wait_for(
-            "both web nodes UP in HAProxy",
+            "both web nodes UP in every HAProxy backend",
             lambda: (
                 (s := haproxy_servers(sock))
-                and s.get("web/web1") == "UP"
-                and s.get("web/web2") == "UP"
+                and all(
+                    s.get(name) == "UP"
+                    for name in ("web/web1", "web/web2", "web1/web1", "web2/web2")
+                )
             ),
             timeout=90,
             lab=lab,
