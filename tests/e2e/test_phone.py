@@ -250,6 +250,10 @@ def test_the_2026_tools_the_exam_end_screens_and_the_study_pages_fit_360_px_with
         small = small_targets(page)
         if small:
             problems.append(f"{name}: small targets {small}")
+        try:
+            assert_no_axe_violations(page, f"phone: {name}")
+        except AssertionError as exc:
+            problems.append(str(exc))
 
     walk_2026_screens(phone, live_server, login, examinee, make_exam, check)
     assert not problems, "\n".join(problems)
