@@ -331,3 +331,12 @@ def test_the_accessibility_tree_announces_item_options_answer_warnings_and_save_
             - link /2 unanswered/
         """
     )
+
+
+def test_axe_finds_no_violation_on_the_2026_tools_the_exam_end_screens_and_the_study_pages(
+    live_server, page, login, examinee, make_exam
+):
+    from tests.e2e.walk_2026 import walk_2026_screens
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    walk_2026_screens(page, live_server, login, examinee, make_exam, assert_no_axe_violations)

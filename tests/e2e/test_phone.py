@@ -234,3 +234,26 @@ def test_strike_out_and_highlight_work_by_touch(live_server, phone, login, exami
     page.wait_for_selector('#save-state[data-state="saved"]')
     r.refresh_from_db()
     assert r.struck == [] and r.highlights == []
+
+
+def test_the_2026_tools_the_exam_end_screens_and_the_study_pages_fit_360_px_with_44_px_targets(
+    live_server, phone, login, examinee, make_exam
+):
+    from tests.e2e.walk_2026 import walk_2026_screens
+
+    problems = []
+
+    def check(page, name: str) -> None:
+        width = overflow(page)
+        if width > WIDTH:
+            problems.append(f"{name}: {width} px wide: {wide_elements(page)}")
+        small = small_targets(page)
+        if small:
+            problems.append(f"{name}: small targets {small}")
+        try:
+            assert_no_axe_violations(page, f"phone: {name}")
+        except AssertionError as exc:
+            problems.append(str(exc))
+
+    walk_2026_screens(phone, live_server, login, examinee, make_exam, check)
+    assert not problems, "\n".join(problems)

@@ -31,7 +31,16 @@ export function openDialog(dlg, { modal = false, focus } = {}) {
 
 export function closeDialog(dlg) {
   if (!dlg || !dlg.open) return;
+  const hadFocus = dlg.contains(document.activeElement);
   dlg.close();
+  // The close event (which returns focus to the opener) comes a task later: until then focus
+  // would stay in the shut window, and a shortcut pressed at once (Esc, then Alt+C) would be
+  // taken for typing in its search box and lost.
+  if (hadFocus) {
+    const opener = dlg._opener;
+    if (opener && document.contains(opener) && opener !== document.body) opener.focus();
+    else document.activeElement.blur();
+  }
 }
 
 export function initDialogs() {

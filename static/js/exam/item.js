@@ -13,8 +13,14 @@ import { currentSwap, itemInfo, pageBlock } from "./state.js";
 
 const navState = new Map(); // position -> {answered, marked}
 
+// The list as the server rendered it is read once per page: after that, every change is made
+// here (and saved from here), so the client's state is the latest. A list rendered later can
+// be older than it: an item fetched while an unmark was still on its way shows the item
+// marked, and the save's acknowledgement has already taken it off the queue by the time the
+// page arrives.
 export function readNav(swap) {
   $$(".nav-item[data-pos]", swap).forEach((a) => {
+    if (navState.has(Number(a.dataset.pos))) return;
     navState.set(Number(a.dataset.pos), {
       answered: a.classList.contains("is-answered"),
       marked: a.classList.contains("is-marked"),
@@ -50,6 +56,13 @@ export function showItem(swap) {
   if (ta) ta.dataset.savedValue = ta.value;
   overlayPending(swap);
   paintNav(swap);
+  // The item's own mark box follows the list's latest state too (the page may be older).
+  const st = navState.get(Number(swap.dataset.position));
+  const box = $("#mark-box", swap);
+  if (st && box && box.checked !== st.marked) {
+    box.checked = st.marked;
+    swap.dataset.marked = st.marked ? "1" : "0";
+  }
   if (swap.dataset.setKind === "sequential" && swap.dataset.locked === "1") {
     const fs = $("fieldset.options", swap);
     if (fs) fs.disabled = true;

@@ -9,7 +9,7 @@ import { confirmDialog } from "./dialogs.js";
 import { $, $$, csrfToken, toast } from "./dom.js";
 import { formatDurations } from "./format.js";
 import { paintReview, queueNote, readNav, showItem } from "./item.js";
-import { applyPrefs, closeNavDrawer } from "./prefs.js";
+import { applyPrefs, closeNavDrawer, trackBars } from "./prefs.js";
 import { Net, Queue } from "./queue.js";
 import { blockItemsUrl, currentSwap, itemInfo, pageScreen, root, state } from "./state.js";
 
@@ -239,6 +239,7 @@ export function afterSwap(swap, { fromServer, focus = true }) {
   if (swap.dataset.screen === "review") paintReview(swap);
   formatDurations(swap);
   if (!closeNavDrawer()) applyPrefs();
+  trackBars();
   if (window.htmx && typeof window.htmx.process === "function") window.htmx.process(swap);
   const heading = $("#item-heading", swap);
   if (heading && focus) heading.focus({ preventScroll: true });

@@ -60,8 +60,13 @@ function current(dlg) {
   return { left: r.left, top: r.top, width: r.width, height: r.height };
 }
 
+// Only an open panel is measured: a shut dialog measures 0 x 0, and the corner grip's size is
+// kept a moment after it changes, when the panel may have been closed already (it would then
+// reopen shrunk into the top-left corner, over the options).
 function remember(dlg) {
-  store.set(KEY + dlg.id, current(dlg));
+  if (!dlg.open) return;
+  const box = current(dlg);
+  if (box.width > 0 && box.height > 0) store.set(KEY + dlg.id, box);
 }
 
 // Called each time a panel opens: where it was left, or its first place.

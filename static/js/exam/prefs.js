@@ -121,6 +121,23 @@ export function closeNavDrawer() {
   return true;
 }
 
+// The item list and a set's stimulus stick just under the top bar and above the bottom bar,
+// which wrap to two rows or more at large text sizes: exam.css reads their real heights from
+// --exam-top-h and --exam-bottom-h, kept current here (the top bar is replaced on each move).
+let barObserver = null;
+export function trackBars() {
+  if (!window.ResizeObserver) return;
+  if (barObserver) barObserver.disconnect();
+  const bars = [
+    ["--exam-top-h", document.querySelector("#exam-swap .exam-top") || document.querySelector(".exam-top")],
+    ["--exam-bottom-h", document.querySelector(".exam-bottom")],
+  ].filter(([, el]) => el);
+  barObserver = new ResizeObserver(() => {
+    bars.forEach(([name, el]) => html.style.setProperty(name, el.getBoundingClientRect().height + "px"));
+  });
+  bars.forEach(([, el]) => barObserver.observe(el));
+}
+
 // Applies the preferences now and again whenever another tab changes them.
 export function initPrefs() {
   applyPrefs();
