@@ -33,8 +33,9 @@ def test_edit_then_diff_then_fix_key_then_rescored_report(
     login(page, "dr_ito")
     page.goto(f"{live_server.url}/questions/items/{question.uuid}/")
     page.click("text=Edit")
-    # The toolbar is an ES module: it loaded under the CSP.
-    assert page.locator(".editor-toolbar").count() >= 1
+    # The toolbar is an ES module: it loads under the CSP (modules run after the HTML is parsed,
+    # so wait for it rather than count at once).
+    page.wait_for_selector(".editor-toolbar")
     page.fill("#id_stem_html", "<p>Stem of question 1, corrected.</p>")
     page.click("button[value=preview]")
     assert "corrected." in page.locator("#preview").inner_text()
