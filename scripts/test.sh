@@ -15,4 +15,4 @@ ruff check .
 ruff format --check .
 python manage.py makemigrations --check --dry-run >/dev/null || {
   echo "A model change has no migration: run python manage.py makemigrations" >&2; exit 1; }
-python -m pytest "$@"
+python -m pytest --durations=15 "$@"
