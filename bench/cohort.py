@@ -37,6 +37,22 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ATTEMPT_RE = re.compile(r"/exams/a/([0-9a-f-]{36})/")
+ITEM_RE = re.compile(r"/exams/a/[0-9a-f-]{36}/item/\d+/$")
+
+
+def redirect_chain(request, location: str) -> None:
+    """GET each redirect target in turn, as the browser does, named by the screen it is (an
+    item page or the attempt page): the chain is whatever the server answers, not assumed."""
+    for _ in range(5):
+        if not location:
+            return
+        path = urlparse(location).path
+        reply = request("item" if ITEM_RE.search(path) else "attempt_page", "GET", path)
+        status, location = reply[0], reply[1]
+        if status not in (301, 302, 303):
+            return
+
+
 REAL_SECONDS_PER_ITEM = 90
 CLOCK_POLL_REAL_S = 60  # static/js/exam.js: a poll after 60 s without a clock from the server
 JSON = {"Accept": "application/json"}
@@ -111,10 +127,9 @@ class Examinee:
         # exam.js polls after 60 s of real time with no reply; compressed like the think time.
         quiet = CLOCK_POLL_REAL_S * think / REAL_SECONDS_PER_ITEM
         for block in range(1, blocks + 1):
-            self.request("block_start", "POST", f"{a}/blocks/start/")
-            # → 302 to the attempt, which redirects to item 1: a full page, then its bundle.
-            self.request("attempt_page", "GET", f"{a}/")
-            self.request("item", "GET", f"{a}/item/1/")
+            _, loc, _ = self.request("block_start", "POST", f"{a}/blocks/start/")
+            # → item 1 as a full page (through the attempt page before #18), then its bundle.
+            redirect_chain(self.request, loc)
             self.request("block_items", "GET", f"{a}/block/items/", extra=htmx)
             for pos in range(1, items + 1):
                 if pos > 1:  # item 1 is on screen already

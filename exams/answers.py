@@ -662,6 +662,8 @@ def _visit_rows(block: AttemptBlock, positions: list[int]) -> dict[int, Response
         # order_by(): Response's default ordering joins the attempt and the block to sort.
         for r in Response.objects.filter(block=block, position__in=positions)
         .select_related("version__statistic", "question__item_set")
+        # The search column is the largest of a version's and no exam screen reads it.
+        .defer("version__search_vector")
         .order_by()
     }
 

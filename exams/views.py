@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.compression import gzip_without_secrets
 from config.htmx import render_htmx
-from exams import access, answers, exposure, practice
+from exams import access, answers, exposure, fragments, practice
 from exams import clock as exam_clock
 from exams.attempts import attempt_start
 from exams.errors import BlockClosed, ExamError, NotFound
@@ -205,7 +205,12 @@ def block_start(request: HttpRequest, uuid) -> HttpResponse:
     except ExamError as exc:
         messages.error(request, str(exc))
         return redirect("exams:attempt", uuid)
-    return redirect(attempt)
+    block = attempt.blocks.filter(state=AttemptBlock.State.ACTIVE).only("current_position").first()
+    if block is None:
+        return redirect(attempt)
+    # Straight to the block's first item: a whole cohort starts its next block in the same
+    # seconds after a deadline, and the attempt page would only redirect here.
+    return redirect("exams:item", attempt.uuid, block.current_position)
 
 
 @require_http_methods(["GET", "POST"])
@@ -288,6 +293,7 @@ def _item_context(
     nav_rows: list[tuple],
     now,
     set_size: int = 0,
+    with_tutor: bool = True,
 ) -> dict:
     """What the item screen shows. `nav_rows` are (position, choice, is_marked, field_seqs)
     for the whole block: the navigator needs no more, so only `current` is a full row."""
@@ -297,11 +303,8 @@ def _item_context(
     item = {
         "position": position,
         "count": len(nav_rows),
-        "stem_html": version.stem_html,
-        "options": [
-            {"index": i, "letter": chr(65 + i), "html": opt.get("text", "")}
-            for i, opt in enumerate(version.options)
-        ],
+        "stem_html": fragments.stem_html(version),
+        "highlights": fragments.highlights_attr(current.highlights),
         "stimulus_html": item_set.stimulus_html if item_set else "",
         "set_kind": item_set.kind if item_set else "",
         "set_position": current.question.set_position if item_set else None,
@@ -309,7 +312,8 @@ def _item_context(
     }
     tutor = None
     tutor_withheld = (
-        attempt.mode == Exam.Mode.TUTOR
+        with_tutor
+        and attempt.mode == Exam.Mode.TUTOR
         and current.choice is not None
         and current.is_locked
         # Not while another open block (a timed exam's, say) holds the same question.
@@ -318,7 +322,8 @@ def _item_context(
         )
     )
     if (
-        attempt.mode == Exam.Mode.TUTOR
+        with_tutor
+        and attempt.mode == Exam.Mode.TUTOR
         and current.choice is not None
         and current.is_locked
         and not tutor_withheld
@@ -335,6 +340,13 @@ def _item_context(
             "option_explanations": [o.get("explanation", "") for o in version.options],
             "option_shares": shares,
         }
+    # The options come from the version's shared fragment; the key marks only in tutor mode.
+    item["options_html"] = fragments.options_html(
+        version=version,
+        choice=current.choice,
+        struck=current.struck,
+        key_index=tutor["key_index"] if tutor else None,
+    )
     # One reverse() for the whole navigator: a 40-item block would otherwise resolve 40 URLs
     # on every item view.
     item_base = reverse("exams:item", args=[attempt.uuid, 1])[: -len("1/")]
@@ -385,10 +397,12 @@ def _block_nav(block: AttemptBlock) -> list[tuple]:
 
 
 def _block_items(block: AttemptBlock) -> list[Response]:
-    """The whole block's rows, version, question and item set joined (never statistics)."""
+    """The whole block's rows, version, question and item set joined (never statistics, and
+    none of the columns only the tutor's answer or the search read)."""
     return list(
         Response.objects.filter(block=block)
         .select_related("version", "question__item_set")
+        .defer("version__search_vector", "version__explanation_html", "version__objective_html")
         .order_by("position")
     )
 
@@ -509,8 +523,8 @@ def block_items(request: HttpRequest, uuid) -> HttpResponse:
             nav_rows=nav_rows,
             now=now,
             set_size=set_sizes.get(r.question.item_set_id, 0),
+            with_tutor=False,
         )
-        context["tutor"] = None
         context["omit_form_token"] = True  # read by the script only, and compressed
         if nav_html is None:
             # The navigator is the same list for every item but the "current" mark, which the

@@ -421,3 +421,19 @@ def test_a_stale_save_runs_the_update_once(
     updates = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().startswith("WITH a AS")]
     assert len(updates) == 1
     assert Response.objects.get(attempt=live_attempt, block__number=1, position=1).choice == 2
+
+
+def test_starting_a_block_goes_straight_to_its_first_item(examinee_client, examinee, exam):
+    now = timezone.now()
+    attempt = attempts.attempt_start(user=examinee, exam=exam, now=now, rng=random.Random(7))
+    clock.tutorial_end(attempt=attempt, now=now)
+    response = examinee_client.post(reverse("exams:block_start", args=[attempt.uuid]))
+    # One redirect, to the page the browser shows, not through the attempt page.
+    assert response.status_code == 302
+    assert response["Location"] == reverse("exams:item", args=[attempt.uuid, 1])
+    page = examinee_client.get(response["Location"])
+    assert page.status_code == 200 and 'data-screen="item"' in page.content.decode()
+    # A second click (the block is already open) lands on the same screen.
+    again = examinee_client.post(reverse("exams:block_start", args=[attempt.uuid]))
+    assert again.status_code == 302
+    assert examinee_client.get(again["Location"], follow=True).status_code == 200
