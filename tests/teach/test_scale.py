@@ -7,11 +7,13 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from exams import authoring, services
 from exams.models import Membership
 from questions.models import Bank
+from tests.conftest import PASSWORD, T0
 from tests.teach.test_exams_and_cohorts import make_question
 
 pytestmark = pytest.mark.django_db
@@ -22,43 +24,65 @@ PER_REQUEST = 2
 PER_TABLE_PAGE = 6
 
 
+@pytest.fixture(scope="module")
+def _course_rows(django_db_setup, django_db_blocker):
+    """The course, built once for this module's tests (400 attempts through the services take
+    seconds) inside a transaction that is rolled back after the last of them, as Django's
+    TestCase.setUpTestData does; each test runs in a savepoint inside it."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    with django_db_blocker.unblock(), transaction.atomic():
+        instructor = user_model.objects.create_user(
+            username="dr_ito", password=PASSWORD, role="instructor", first_name="Ito"
+        )
+        bank = Bank.objects.create(slug="scale", name="Scale")
+        bank.owners.add(instructor)
+        for i in range(4):
+            make_question(bank, f"S{i}", discipline="medicine" if i % 2 else "surgery")
+        blueprint = authoring.blueprint_create(
+            owner=instructor, name="Short", block_count=1, items_per_block=2, block_minutes=5
+        )
+        cohort = authoring.cohort_create(owner=instructor, name="Big cohort")
+        users = user_model.objects.bulk_create(
+            user_model(username=f"e{i:03}", role="examinee") for i in range(EXAMINEES)
+        )
+        Membership.objects.bulk_create(Membership(cohort=cohort, user=u) for u in users)
+        exams = []
+        for n in range(2):
+            exam = authoring.exam_create(
+                owner=instructor,
+                title=f"Exam {n}",
+                blueprint=blueprint,
+                banks=[bank],
+                discipline_weights={"medicine": 1, "surgery": 1},
+                system_weights={},
+            )
+            authoring.assignment_create(
+                exam=exam,
+                cohort=cohort,
+                opens_at=T0 - timedelta(days=1),
+                closes_at=T0 + timedelta(days=1),
+            )
+            exams.append(exam)
+        rng = random.Random(5)
+        for user in users:
+            for exam in exams:
+                attempt = services.attempt_start(user=user, exam=exam, now=T0, rng=rng)
+                attempt = services.block_start(attempt=attempt, now=T0)
+                services.block_end(attempt=attempt, now=T0)
+        yield instructor, cohort, exams
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def course(instructor, django_user_model, t0):
-    bank = Bank.objects.create(slug="scale", name="Scale")
-    bank.owners.add(instructor)
-    for i in range(4):
-        make_question(bank, f"S{i}", discipline="medicine" if i % 2 else "surgery")
-    blueprint = authoring.blueprint_create(
-        owner=instructor, name="Short", block_count=1, items_per_block=2, block_minutes=5
-    )
-    cohort = authoring.cohort_create(owner=instructor, name="Big cohort")
-    users = django_user_model.objects.bulk_create(
-        django_user_model(username=f"e{i:03}", role="examinee") for i in range(EXAMINEES)
-    )
-    Membership.objects.bulk_create(Membership(cohort=cohort, user=u) for u in users)
-    exams = []
-    for n in range(2):
-        exam = authoring.exam_create(
-            owner=instructor,
-            title=f"Exam {n}",
-            blueprint=blueprint,
-            banks=[bank],
-            discipline_weights={"medicine": 1, "surgery": 1},
-            system_weights={},
-        )
-        authoring.assignment_create(
-            exam=exam,
-            cohort=cohort,
-            opens_at=t0 - timedelta(days=1),
-            closes_at=t0 + timedelta(days=1),
-        )
-        exams.append(exam)
-    rng = random.Random(5)
-    for user in users:
-        for exam in exams:
-            attempt = services.attempt_start(user=user, exam=exam, now=t0, rng=rng)
-            attempt = services.block_start(attempt=attempt, now=t0)
-            services.block_end(attempt=attempt, now=t0)
+def instructor(_course_rows, db):
+    return _course_rows[0]
+
+
+@pytest.fixture
+def course(_course_rows, db):
+    _, cohort, exams = _course_rows
     return cohort, exams
 
 
@@ -108,7 +132,10 @@ def test_exam_statistics_page_the_attempt_table(instructor_client, course):
     assert [i["label"] for i in found.context["items"]] == ["scale/S1"]
 
 
-def test_cohort_list_filters_sorts_and_exports(instructor_client, instructor, t0):
+def test_cohort_list_filters_sorts_and_exports(client, other_instructor, t0):
+    # An instructor of their own: the module's course belongs to `instructor`.
+    instructor, instructor_client = other_instructor, client
+    client.force_login(instructor)
     for name in ("Alpha", "Beta", "Gamma"):
         authoring.cohort_create(owner=instructor, name=name)
     gamma = authoring.cohort_create(owner=instructor, name="Gamma old")
