@@ -120,7 +120,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
-    "django_prometheus",
     "csp",
     "axes",
     "accounts",
@@ -132,8 +131,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Request latency by view (config/observability.py); first and last, to time everything.
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Request latency and outcome by view (config/observability.py); first, to time everything.
+    "config.observability.RequestMetricsMiddleware",
     # The request id from HAProxy (or a new one) for every log line and queued task.
     "config.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -149,7 +148,6 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

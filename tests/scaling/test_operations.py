@@ -4,6 +4,7 @@ a pg_dump of the database restores every acknowledged answer and every stored fi
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from urllib.parse import quote
@@ -60,6 +61,12 @@ def test_metrics_need_the_token(client, settings):
     assert (
         'django_http_requests_latency_seconds_by_view_method_count{method="GET",view="livez"}'
         in body
+    )
+    # The outcome series: the two refused scrapes above were counted as 404s of the view.
+    assert re.search(
+        r'django_http_responses_total_by_status_view_method_total\{method="GET",status="404",'
+        r'view="metrics"\} ([0-9.]+)',
+        body,
     )
     assert "mockboard_celery_queue_depth" in body
     assert "mockboard_analytics_lag_seconds" in body
