@@ -585,6 +585,9 @@ def clock_state(
         "break_remaining": break_left,
         "server_now": now.isoformat(),
         "warn_seconds": 120,
+        # The server closes a block this long after its deadline: the browser waits for that
+        # moment instead of asking each second (a cohort's blocks end together).
+        "grace_seconds": int(grace().total_seconds()),
         "inactive": attempt.state == Attempt.State.IN_BLOCK
         and idle >= settings.INACTIVITY_WARNING_SECONDS,
         "inactivity_seconds": int(idle),

@@ -298,6 +298,17 @@ def test_clock_json_is_the_servers(examinee_client, live_attempt):
     assert json.loads(json.dumps(body)) == body
 
 
+def test_the_clock_tells_the_browser_how_long_after_zero_the_server_closes(
+    examinee_client, live_attempt, settings
+):
+    settings.ANSWER_GRACE_SECONDS = 7
+    body = examinee_client.get(reverse("exams:clock", args=[live_attempt.uuid])).json()
+    assert body["grace_seconds"] == 7
+    # The item page's own clock carries it too (the figure exam.js starts from).
+    page = examinee_client.get(reverse("exams:item", args=[live_attempt.uuid, 1])).content
+    assert b'"grace_seconds": 7' in page
+
+
 def test_block_items_sends_every_item_of_the_open_block_read_only(
     examinee_client, live_attempt, django_assert_max_num_queries
 ):

@@ -14,6 +14,7 @@ import { attemptUrl, clockUrl, itemInfo, pageBlock, pageScreen, state } from "./
 export const Clock = {
   data: null,
   at: 0,
+  grace: null, // seconds after a deadline before the server closes the block
   warned: false,
   expired: false,
   overrunAnnounced: false,
@@ -23,6 +24,8 @@ export const Clock = {
     if (!c || typeof c !== "object") return;
     this.data = c;
     this.at = performance.now();
+    // Only the full clock carries it (save and visit replies leave it out): keep the last one.
+    if (typeof c.grace_seconds === "number") this.grace = c.grace_seconds;
     if (typeof c.last_seq === "number") Queue.seenSeq(c.last_seq);
     this.checkState();
     this.render();
@@ -152,8 +155,24 @@ export function leaveForAttempt(why) {
   return why;
 }
 
-// At zero the server closes the block (after a few seconds' grace for answers in flight).
-// Ask its clock until it has moved on rather than reloading into the same screen.
+// At zero the server closes the block once its grace for answers in flight is over. Wait for
+// that moment and then go to the attempt's screen: one request per examinee, where asking the
+// clock each second would send a whole cohort's polls at once (their blocks end together).
+// A random part of a second spreads the cohort's arrivals. Arriving early costs a request
+// more, not an answer: the server's "time is up" page reloads itself when the grace is over.
+function awaitServerClose() {
+  const left = Clock.left("block_remaining");
+  if (left === null || typeof Clock.grace !== "number") {
+    awaitServerMove();
+    return;
+  }
+  // The server's figure is whole seconds, rounded down: the deadline may be up to 1 s later.
+  const wait = Math.max(0, left + Clock.grace + 1) * 1000 + 100 + Math.random() * 1000;
+  window.setTimeout(() => leaveForAttempt("expired"), wait);
+}
+
+// The tutorial or the exam day ran out: ask the server's clock until it has moved on rather
+// than reloading into the same screen.
 function awaitServerMove() {
   const started = performance.now();
   const tick = () => {
@@ -184,14 +203,14 @@ async function expireBlock() {
     window.addEventListener(
       "online",
       () => {
-        Queue.flush(6000).then(() => awaitServerMove());
+        Queue.flush(6000).then(() => awaitServerClose());
       },
       { once: true }
     );
     return;
   }
   if (text) text.textContent = "Your answers are saved. Closing the block…";
-  awaitServerMove();
+  awaitServerClose();
 }
 
 // A save answered 409: the block this entry belongs to has closed on the server.
