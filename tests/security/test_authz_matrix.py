@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -30,6 +31,7 @@ from exams import attempts, clock
 from exams.models import Assignment, Blueprint, Cohort, Exam
 from questions.models import ImportJob, Media
 from study.models import Card
+from tests.conftest import PASSWORD
 from tests.exams.conftest import make_question
 
 ROLES = ("anon", "examinee", "other_examinee", "instructor", "other_instructor")
@@ -234,10 +236,34 @@ def test_every_url_has_a_row():
     )
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker):
+    """Built once for the module (some 300 tests read it) inside a transaction rolled back
+    after the last one, as Django's TestCase.setUpTestData does; each test runs in a savepoint
+    inside it, so a POST that changes the world is undone before the next test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield _build_world()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(db, examinee, other_examinee, instructor, other_instructor):
+def world(_world, db):
+    return _world
+
+
+def _build_world() -> dict:
     from questions.models import Bank
 
+    user_model = get_user_model()
+    examinee, other_examinee, instructor, other_instructor = (
+        user_model.objects.create_user(username=name, password=PASSWORD, role=role)
+        for name, role in (
+            ("ada", "examinee"),
+            ("ben", "examinee"),
+            ("dr_ito", "instructor"),
+            ("dr_osei", "instructor"),
+        )
+    )
     bank = Bank.objects.create(slug="matrix", name="Matrix bank")
     bank.owners.add(instructor)
     other_bank = Bank.objects.create(slug="other", name="Other bank")
