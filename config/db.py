@@ -2,6 +2,16 @@
 
 import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+
+class _PreparedDebugCursor(CursorDebugWrapper):
+    """Logs the statement as it was sent: once psycopg runs it prepared, the cursor no longer
+    holds its text, and Django's own wrapper would log None (query counts in tests read it)."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(sql, params, use_last_executed_query=False):
+            return CursorWrapper.execute(self, sql, params)
 
 
 def prepared_cursor():
@@ -13,5 +23,5 @@ def prepared_cursor():
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
+        return _PreparedDebugCursor(raw, connection)
     return connection.make_cursor(raw)

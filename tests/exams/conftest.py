@@ -25,44 +25,73 @@ def make_question(
     item_set: ItemSet | None = None,
     set_position: int | None = None,
 ) -> Question:
-    q = Question.objects.create(
-        bank=bank, external_id=f"q{n}", item_set=item_set, set_position=set_position
+    [q] = make_questions(
+        bank,
+        [(n, discipline, system, key)],
+        item_set=item_set,
+        set_position=set_position,
     )
-    v = QuestionVersion.objects.create(
-        question=q,
-        number=1,
-        stem_html=f"<p>Stem of question {n}: a 54-year-old patient.</p>",
-        options=[
-            {"text": f"Option {letter} of {n}", "explanation": f"Why {letter} ({n})"}
-            for letter in "ABCDE"
-        ],
-        key_index=key,
-        explanation_html=f"<p>SECRET-EXPLANATION-{n}</p>",
-        objective_html=f"<p>Objective {n}</p>",
-        content_hash=hashlib.sha256(str(n).encode()).hexdigest(),
-    )
-    q.current_version = v
-    q.save(update_fields=["current_version"])
-    for kind, slug in ((Tag.Kind.DISCIPLINE, discipline), (Tag.Kind.SYSTEM, system)):
-        tag, _ = Tag.objects.get_or_create(
-            kind=kind, slug=slug, bank=None, defaults={"name": slug.title()}
-        )
-        q.tags.add(tag)
     return q
+
+
+def make_questions(
+    bank: Bank,
+    specs: list[tuple[int, str, str, int]],
+    *,
+    item_set: ItemSet | None = None,
+    set_position: int | None = None,
+) -> list[Question]:
+    """Questions (n, discipline, system, key) with one version each, in a few bulk statements:
+    many tests start from a 40-question bank."""
+    questions = Question.objects.bulk_create(
+        Question(bank=bank, external_id=f"q{n}", item_set=item_set, set_position=set_position)
+        for n, *_ in specs
+    )
+    versions = QuestionVersion.objects.bulk_create(
+        QuestionVersion(
+            question=q,
+            number=1,
+            stem_html=f"<p>Stem of question {n}: a 54-year-old patient.</p>",
+            options=[
+                {"text": f"Option {letter} of {n}", "explanation": f"Why {letter} ({n})"}
+                for letter in "ABCDE"
+            ],
+            key_index=key,
+            explanation_html=f"<p>SECRET-EXPLANATION-{n}</p>",
+            objective_html=f"<p>Objective {n}</p>",
+            content_hash=hashlib.sha256(str(n).encode()).hexdigest(),
+        )
+        for q, (n, _, _, key) in zip(questions, specs, strict=True)
+    )
+    for q, v in zip(questions, versions, strict=True):
+        q.current_version = v
+    Question.objects.bulk_update(questions, ["current_version"])
+    tags = {}
+    for _, discipline, system, _ in specs:
+        for kind, slug in ((Tag.Kind.DISCIPLINE, discipline), (Tag.Kind.SYSTEM, system)):
+            if (kind, slug) not in tags:
+                tags[kind, slug], _ = Tag.objects.get_or_create(
+                    kind=kind, slug=slug, bank=None, defaults={"name": slug.title()}
+                )
+    Question.tags.through.objects.bulk_create(
+        Question.tags.through(question=q, tag=tags[kind, slug])
+        for q, (_, discipline, system, _) in zip(questions, specs, strict=True)
+        for kind, slug in ((Tag.Kind.DISCIPLINE, discipline), (Tag.Kind.SYSTEM, system))
+    )
+    return questions
 
 
 @pytest.fixture
 def bank(instructor):
     bank = Bank.objects.create(slug="test-bank", name="Test bank")
     bank.owners.add(instructor)
-    for n in range(40):
-        make_question(
-            bank,
-            n,
-            discipline=DISCIPLINES[n % len(DISCIPLINES)],
-            system=SYSTEMS[n % len(SYSTEMS)],
-            key=n % 5,
-        )
+    make_questions(
+        bank,
+        [
+            (n, DISCIPLINES[n % len(DISCIPLINES)], SYSTEMS[n % len(SYSTEMS)], n % 5)
+            for n in range(40)
+        ],
+    )
     return bank
 
 
