@@ -1,13 +1,17 @@
 """`make bench`, part 3: a whole cohort crossing a block deadline at once.
 
     python bench/deadline.py [--examinees 200] [--block-minutes 1] [--vanished 0.1]
+                             [--browser wait|poll]
 
 N examinees start the 2-block deadline exam (bench/seed_cohort.py, "bench-deadline") within the
 same --window seconds (10), answer a few items of block 1 and then wait out its full time, so
 every block ends on the server's deadline. As exam.js does at zero, each sends the answer it
-still has queued (it lands in the grace window, ANSWER_GRACE_SECONDS), then polls the clock once
-a second until the server has closed the block, loads the break screen and at once starts block
-2: the attempt page, item 1 as a full page (the "first item on screen"), then the block's bundle.
+still has queued (it lands in the grace window, ANSWER_GRACE_SECONDS), then waits until the
+server closes the block (deadline + grace, plus up to a second at random) and loads the break
+screen once (--browser poll: as exam.js did before #18, it polls the clock once a second until
+the server has closed the block). Then each starts block 2 at once: block start and the
+redirects the server sends, item 1 as a full page (the "first item on screen"), then, after
+exam.js' random pause of 1.5 to 9.5 s, the block's bundle.
 A --vanished share of examinees close their tab at the deadline instead: only the beat sweep
 (exams.tasks.close_expired_blocks, every SWEEP_INTERVAL_SECONDS) closes their blocks.
 
@@ -52,11 +56,15 @@ SWEEP_RE = re.compile(
 )
 
 
+RELOAD_RE = re.compile(rb'http-equiv="refresh" content="(\d+)"')
+
+
 class Examinee:
-    def __init__(self, row, host, port, rec, lock, grace_s: float) -> None:
+    def __init__(self, row, host, port, rec, lock, grace_s: float, browser: str) -> None:
         self.user, self.session, self.csrf, _, self.exam = row
         self.host, self.port, self.rec, self.lock = host, port, rec, lock
         self.grace_s = grace_s
+        self.browser = browser
         self.seq = 0
         self.attempt = ""
 
@@ -153,13 +161,27 @@ class Examinee:
         self.save(1, answered, "grace_save")
         if vanish:
             return  # the tab is gone: only the beat sweep closes this block
-        # exam.js awaitServerMove: poll each second until the server has closed the block.
-        give_up = time.time() + 60
-        while time.time() < give_up:
-            if self.clock().get("state") not in ("in_block", None):
-                break
-            time.sleep(1.0)
-        self.request("attempt_page", "GET", f"{a}/")  # the break screen
+        if self.browser == "poll":
+            # exam.js before #18: poll the clock each second until the server has closed the
+            # block, then load the attempt page.
+            give_up = time.time() + 60
+            while time.time() < give_up:
+                if self.clock().get("state") not in ("in_block", None):
+                    break
+                time.sleep(1.0)
+            self.request("attempt_page", "GET", f"{a}/")  # the break screen
+        else:
+            # exam.js awaitServerClose: wait until the server closes the block (its deadline,
+            # known to the whole second, plus the grace), with a random part of a second,
+            # then load the attempt page once. Early, it is the "time is up" page, which
+            # reloads itself when the grace is over.
+            time.sleep(max(0.0, deadline + self.grace_s + 1.1 + random.random() - time.time()))
+            for _ in range(5):
+                status, _, data, _ = self.request("attempt_page", "GET", f"{a}/")
+                m = RELOAD_RE.search(data or b"")
+                if status != 200 or not m:
+                    break
+                time.sleep(int(m.group(1)))
         on_screen = self.start_block(a)
         with self.lock:
             self.rec["next_item_at"][self.attempt] = on_screen
@@ -167,7 +189,7 @@ class Examinee:
         self.request("block_end", "POST", f"{a}/blocks/end/")
 
 
-def worker(rows, total, url, t0, window, items, vanished, grace_s, out_q) -> None:
+def worker(rows, total, url, t0, window, items, vanished, grace_s, browser, out_q) -> None:
     u = urlparse(url)
     rec = {
         "lat": defaultdict(list),
@@ -179,7 +201,7 @@ def worker(rows, total, url, t0, window, items, vanished, grace_s, out_q) -> Non
     lock = threading.Lock()
     threads = []
     for idx, row in rows:
-        e = Examinee(row, u.hostname, u.port, rec, lock, grace_s)
+        e = Examinee(row, u.hostname, u.port, rec, lock, grace_s, browser)
         start_at = t0 + window * idx / max(1, total)
         vanish = idx < int(total * vanished)
         t = threading.Thread(target=e.run, args=(start_at, items, vanish), daemon=True)
@@ -203,7 +225,18 @@ def load(args, url: str, grace_s: float) -> dict:
         mine = [(i, rows[i]) for i in range(p, len(rows), args.procs)]
         proc = mp.Process(
             target=worker,
-            args=(mine, len(rows), url, t0, args.window, 10, args.vanished, grace_s, q),
+            args=(
+                mine,
+                len(rows),
+                url,
+                t0,
+                args.window,
+                10,
+                args.vanished,
+                grace_s,
+                args.browser,
+                q,
+            ),
         )
         proc.start()
         procs.append(proc)
@@ -274,6 +307,7 @@ def summarise(args, merged: dict, report: dict, sweep_runs: list[dict], grace_s:
         "block_minutes": args.block_minutes,
         "start_window_s": args.window,
         "vanished_share": args.vanished,
+        "browser": args.browser,
         "grace_s": grace_s,
         "deadline_to_next_item_s": stats(to_item),
         "grace_end_to_next_item_s": stats(after_grace),
@@ -300,7 +334,8 @@ def markdown(res: dict) -> str:
         "",
         f"{s['examinees']} examinees started within {s['start_window_s']} s, {s['block_minutes']}"
         f"-minute blocks, grace {s['grace_s']} s, {s['vanished_share']:.0%} vanish at the "
-        f"deadline (closed by the sweep only). Errors: {s['error_count']} {s['errors']}.",
+        f"deadline (closed by the sweep only), browser at zero: {s.get('browser', 'poll')}. "
+        f"Errors: {s['error_count']} {s['errors']}.",
         "",
         "| measure | n | p50 | p99 | max |",
         "|---|---|---|---|---|",
@@ -347,6 +382,13 @@ def main() -> int:
     ap.add_argument("--window", type=float, default=10.0, help="start spread, seconds")
     ap.add_argument("--vanished", type=float, default=0.1)
     ap.add_argument("--procs", type=int, default=4)
+    ap.add_argument(
+        "--browser",
+        choices=["wait", "poll"],
+        default="wait",
+        help="at zero, wait out the grace (exam.js since #18) or poll the clock each second "
+        "(before it: to measure an older checkout)",
+    )
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with services():
