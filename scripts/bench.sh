@@ -8,6 +8,8 @@
 # production (fsync on), stopped and removed on exit whatever happens.
 # Results: var/bench/results.{json,md}, var/bench/deadline.{json,md}, var/bench/faults.json (docs/benchmarks.md, docs/faults.md).
 #   BENCH_QUICK=1   5 s wrk runs and 200 examinees (a smoke run)
+#   COHORT_EXAMINEES=1000 COHORT_THINK=9   the cohort: simulated examinees and their mean think
+#                   time in seconds (90 s per item is real, so 9 is ×10; 1000 at 2.7 is 33,333)
 #   BENCH_FLOOR=0   skip the framework-free floor (bench/floor.py) beside the save benchmark
 #   BENCH_DEADLINE=0  skip the synchronised-deadline run (DEADLINE_EXAMINEES, default 200)
 #   BENCH_FAULTS=0  skip the fault injection
@@ -41,7 +43,8 @@ mkdir -p var/bench
 status=0
 floor=(--floor)
 [ "${BENCH_FLOOR:-1}" = 1 ] || floor=()
-python bench/run_bench.py ${BENCH_QUICK:+--quick} "${floor[@]}" || status=$?
+python bench/run_bench.py ${BENCH_QUICK:+--quick} "${floor[@]}" \
+  --examinees "${COHORT_EXAMINEES:-1000}" --think "${COHORT_THINK:-9}" || status=$?
 if [ "${BENCH_DEADLINE:-1}" = 1 ]; then
   python bench/deadline.py --examinees "${DEADLINE_EXAMINEES:-200}" || status=$?
 fi

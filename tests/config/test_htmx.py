@@ -10,7 +10,7 @@ from django.utils.cache import has_vary_header
 from django_htmx.middleware import HtmxDetails
 
 from config.htmx import render_htmx
-from tests.security.test_authz_matrix import world  # noqa: F401 - the fixture
+from tests.security.test_authz_matrix import _world, world  # noqa: F401 - the fixtures
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
