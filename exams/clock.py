@@ -586,8 +586,12 @@ def clock_state(
         "server_now": now.isoformat(),
         "warn_seconds": 120,
         # The server closes a block this long after its deadline: the browser waits for that
-        # moment instead of asking each second (a cohort's blocks end together).
+        # moment instead of asking each second (a cohort's blocks end together), and needs the
+        # time to the close to the millisecond for it (block_remaining is whole seconds).
         "grace_seconds": int(grace().total_seconds()),
+        "closes_in_ms": max(0, int((block.deadline_at + grace() - now).total_seconds() * 1000))
+        if block is not None and block.deadline_at and attempt.state == Attempt.State.IN_BLOCK
+        else None,
         "inactive": attempt.state == Attempt.State.IN_BLOCK
         and idle >= settings.INACTIVITY_WARNING_SECONDS,
         "inactivity_seconds": int(idle),

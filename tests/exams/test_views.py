@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -302,8 +303,23 @@ def test_the_clock_tells_the_browser_how_long_after_zero_the_server_closes(
     examinee_client, live_attempt, settings
 ):
     settings.ANSWER_GRACE_SECONDS = 7
+    before = timezone.now()
     body = examinee_client.get(reverse("exams:clock", args=[live_attempt.uuid])).json()
+    after = timezone.now()
     assert body["grace_seconds"] == 7
+    # To the millisecond: the block's deadline plus the grace, from the server's now.
+    block = live_attempt.blocks.get(number=1)
+    closes = block.deadline_at + timedelta(seconds=7)
+    lo = (closes - after).total_seconds() * 1000
+    hi = (closes - before).total_seconds() * 1000
+    assert lo - 1 <= body["closes_in_ms"] <= hi + 1
+    # A save's reply carries it too, so the page knows it after every answer.
+    saved = examinee_client.post(
+        reverse("exams:save", args=[live_attempt.uuid, 1]),
+        {"seq": 1, "choice": 0},
+        HTTP_ACCEPT="application/json",
+    ).json()
+    assert saved["clock"]["closes_in_ms"] > 0
     # The item page's own clock carries it too (the figure exam.js starts from).
     page = examinee_client.get(reverse("exams:item", args=[live_attempt.uuid, 1])).content
     assert b'"grace_seconds": 7' in page

@@ -15,6 +15,7 @@ export const Clock = {
   data: null,
   at: 0,
   grace: null, // seconds after a deadline before the server closes the block
+  closesAt: null, // performance.now() at which the server closes the open block
   warned: false,
   expired: false,
   overrunAnnounced: false,
@@ -24,8 +25,10 @@ export const Clock = {
     if (!c || typeof c !== "object") return;
     this.data = c;
     this.at = performance.now();
-    // Only the full clock carries it (save and visit replies leave it out): keep the last one.
     if (typeof c.grace_seconds === "number") this.grace = c.grace_seconds;
+    // When the server will close this block, on this page's clock, to the millisecond.
+    this.closesAt =
+      typeof c.closes_in_ms === "number" ? performance.now() + c.closes_in_ms : this.closesAt;
     if (typeof c.last_seq === "number") Queue.seenSeq(c.last_seq);
     this.checkState();
     this.render();
@@ -161,13 +164,11 @@ export function leaveForAttempt(why) {
 // A random part of a second spreads the cohort's arrivals. Arriving early costs a request
 // more, not an answer: the server's "time is up" page reloads itself when the grace is over.
 function awaitServerClose() {
-  const left = Clock.left("block_remaining");
-  if (left === null || typeof Clock.grace !== "number") {
+  if (typeof Clock.closesAt !== "number") {
     awaitServerMove();
     return;
   }
-  // The server's figure is whole seconds, rounded down: the deadline may be up to 1 s later.
-  const wait = Math.max(0, left + Clock.grace + 1) * 1000 + 100 + Math.random() * 1000;
+  const wait = Math.max(0, Clock.closesAt - performance.now()) + 100 + Math.random() * 1000;
   window.setTimeout(() => leaveForAttempt("expired"), wait);
 }
 
