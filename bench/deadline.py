@@ -147,6 +147,8 @@ class Examinee:
             return
         # The server's figure is whole seconds, rounded down: the deadline is within 1 s after.
         deadline = time.time() + c["block_remaining"]
+        # When the server closes the block, to the millisecond (the clock has it since #18).
+        closes_at = time.time() + c["closes_in_ms"] / 1000 if c.get("closes_in_ms") else None
         # Answer a few items across the first half of the block, then sit on the last one.
         answered = min(items, 5)
         gap = max(0.5, (deadline - time.time()) / 2 / answered)
@@ -171,11 +173,11 @@ class Examinee:
                 time.sleep(1.0)
             self.request("attempt_page", "GET", f"{a}/")  # the break screen
         else:
-            # exam.js awaitServerClose: wait until the server closes the block (its deadline,
-            # known to the whole second, plus the grace), with a random part of a second,
-            # then load the attempt page once. Early, it is the "time is up" page, which
+            # exam.js awaitServerClose: wait until the server closes the block (the clock's
+            # closes_in_ms), plus a random part of a second, then load the attempt page once. Early, it is the "time is up" page, which
             # reloads itself when the grace is over.
-            time.sleep(max(0.0, deadline + self.grace_s + 1.1 + random.random() - time.time()))
+            close = closes_at or deadline + self.grace_s + 1
+            time.sleep(max(0.0, close + 0.1 + random.random() - time.time()))
             for _ in range(5):
                 status, _, data, _ = self.request("attempt_page", "GET", f"{a}/")
                 m = RELOAD_RE.search(data or b"")
