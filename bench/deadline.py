@@ -174,8 +174,8 @@ class Examinee:
             self.request("attempt_page", "GET", f"{a}/")  # the break screen
         else:
             # exam.js awaitServerClose: wait until the server closes the block (the clock's
-            # closes_in_ms), plus a random part of a second, then load the attempt page once. Early, it is the "time is up" page, which
-            # reloads itself when the grace is over.
+            # closes_in_ms), plus a random part of a second, then load the attempt page once.
+            # Early, it is the "time is up" page, which reloads itself after the grace.
             close = closes_at or deadline + self.grace_s + 1
             time.sleep(max(0.0, close + 0.1 + random.random() - time.time()))
             for _ in range(5):
